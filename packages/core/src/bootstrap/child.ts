@@ -1,0 +1,108 @@
+import { inspect } from 'node:util';
+import { joinChildrenAtExit } from '../finalize';
+import { ParentProcess, setParentProcess } from '../parent-process';
+import { Process, processInternals } from '../process';
+import { isBootstrapMessage, type BootstrapMessage } from '../protocol';
+import { loads, type RebuildContext } from '../reduction';
+import { state } from '../state';
+import { loadTarget, TargetLoadError } from '../target/load';
+import { Sentinel } from '../wait';
+
+/** Handles that arrived in stdio slots at spawn: the token is the fd. */
+const spawnRebuildContext: RebuildContext = {
+  kind: 'spawn',
+  detachHandle(token) {
+    const { Socket } = require('node:net') as typeof import('node:net');
+    return new Socket({ fd: (token as { fd: number }).fd, readable: true, writable: true, allowHalfOpen: true });
+  },
+};
+
+/**
+ * The child's side of `start()` (Python's `spawn._main` and `BaseProcess._bootstrap`): become
+ * the Process, import the target's module, run it, and exit with its exit code.
+ */
+export async function runChildProcess(): Promise<never> {
+  const message = await startupMessage();
+  const { prep } = message;
+  state.identity = prep.identity;
+  state.name = prep.name;
+  state.authkey = Buffer.from(prep.authkey);
+  state.daemon = prep.daemon;
+  state.counter = 0;
+  state.children = new Set();
+  state.startMethod = prep.startMethod;
+  state.parent = { name: prep.parentName, pid: prep.parentPid };
+  setParentProcess(new ParentProcess(prep.parentName, prep.parentPid, watchParent()));
+
+  let code = 1;
+  try {
+    state.bootstrapping = true;
+    let cls: Function | null;
+    let target: Function | null;
+    try {
+      cls = prep.cls ? await loadTarget(prep.cls) : null;
+      target = await loadTarget(prep.target);
+    } finally {
+      state.bootstrapping = false;
+    }
+    const { args, kwargs, fields } = loads(message.object, spawnRebuildContext) as {
+      args: unknown[];
+      kwargs: Record<string, unknown> | undefined;
+      fields: Record<string, unknown>;
+    };
+    const { name, identity, daemon, authkey } = state;
+    const self = processInternals.create(cls ?? Process, { name, identity, daemon, authkey, pid: process.pid });
+    Object.assign(self, fields);
+    processInternals.setTarget(self, target, args, kwargs);
+    state.current = self;
+    try {
+      await self.run();
+      code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+    } catch (err) {
+      report(err);
+    }
+  } catch (err) {
+    if (err instanceof TargetLoadError) process.stderr.write(`Process ${state.name}: ${err.message}\n`);
+    else report(err);
+  }
+  await joinChildrenAtExit();
+  await flush(process.stdout);
+  await flush(process.stderr);
+  process.exit(code);
+}
+
+/** The first message on the channel; the channel then stops keeping this process alive. */
+function startupMessage(): Promise<BootstrapMessage> {
+  return new Promise((resolve) => {
+    const onMessage = (m: unknown) => {
+      if (!isBootstrapMessage(m)) return;
+      process.removeListener('message', onMessage);
+      process.channel?.unref();
+      resolve(m);
+    };
+    process.on('message', onMessage);
+  });
+}
+
+/** The parent is gone when its end of the channel closes. A daemonic child then ends itself. */
+function watchParent(): Sentinel {
+  const sentinel = new Sentinel(`of parent process ${process.ppid}`);
+  const onGone = () => {
+    sentinel.set();
+    if (state.daemon) process.kill(process.pid, 'SIGTERM');
+  };
+  if (!process.connected) onGone();
+  else process.once('disconnect', onGone);
+  return sentinel;
+}
+
+/** As Python prints `Process <name>:` and the traceback. */
+function report(err: unknown): void {
+  const text = err instanceof Error && err.stack ? err.stack : inspect(err);
+  process.stderr.write(`Process ${state.name}:\n${text}\n`);
+}
+
+function flush(stream: NodeJS.WriteStream): Promise<void> {
+  if (!stream.writableLength) return Promise.resolve();
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}

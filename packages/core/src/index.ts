@@ -1,0 +1,33 @@
+import { availableParallelism } from 'node:os';
+import { registerErrorTransfer } from './error-transfer';
+
+export { Process, currentProcess, activeChildren, type ProcessOptions } from './process';
+export { parentProcess, ParentProcess } from './parent-process';
+export { Context, getContext, registerContextFactory } from './context';
+export { getAllStartMethods, getStartMethod, setStartMethod } from './start-methods';
+export { wait, waitable, Sentinel, type Waitable, type Readiness } from './wait';
+export { isMainModule } from './main-guard';
+export {
+  reduce,
+  register,
+  registerRebuilder,
+  dumps,
+  loads,
+  type Reduced,
+  type Reducer,
+  type Rebuilder,
+  type TransferContext,
+  type RebuildContext,
+} from './reduction';
+export { secondsToMs, waitOptions, waitFor, abortError, type WaitOptions } from './timeout';
+export type { ModuleReference, Target } from './target/describe';
+export type { Popen, StartMethodBackend } from './popen/popen';
+/** @internal the child's entry point (dist/child.js) */
+export { runChildProcess as _runChildProcess } from './bootstrap/child';
+
+/** Python's `cpu_count()`: how many processes can usefully run at once. */
+export function cpuCount(): number {
+  return availableParallelism();
+}
+
+registerErrorTransfer();

@@ -1,0 +1,118 @@
+import { ProcessError } from '@multiproc/errors';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import type { BootstrapMessage } from '../protocol';
+import type { TransferContext } from '../reduction';
+import { waitFor } from '../timeout';
+import { Sentinel, waitable } from '../wait';
+import type { LaunchSpec, Popen, StartMethodBackend } from './popen';
+
+/** The child runs this file (built next to index.js). */
+const CHILD_ENTRY = join(__dirname, 'child.js');
+
+/**
+ * The parent's execArgv, minus what would make the child do something else than run our entry
+ * (`-e`, `-p`, `--input-type`) or fight over a resource (`--inspect` ports, `--watch`). Loader
+ * flags (`--import tsx`) stay, so a TypeScript program's children import its `.ts` modules.
+ */
+export function childExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i];
+    const flag = a.split('=')[0];
+    if (['-e', '--eval', '-p', '--print'].includes(a)) {
+      i++; // and its code
+      continue;
+    }
+    if (/^--(inspect|debug)(-brk|-port|-wait)?$/.test(flag) || flag === '--input-type' || flag === '-i' || flag === '--interactive') continue;
+    if (flag.startsWith('--watch') || flag === '--test' || flag.startsWith('--test-')) continue;
+    out.push(a);
+  }
+  return out;
+}
+
+/**
+ * 'spawn': a fresh Node process running our bootstrap. fd 3 is Node's IPC channel: it carries the
+ * start-up message, later handles, and tells the child when the parent is gone. Handles in the
+ * child's arguments ride in further stdio slots (fd 4, 5, …).
+ */
+export const spawnBackend: StartMethodBackend = {
+  name: 'spawn',
+  launch(spec: LaunchSpec): Popen {
+    const stdio: (string | Socket)[] = ['ignore', 'inherit', 'inherit', 'ipc'];
+    const ctx: TransferContext = {
+      kind: 'spawn',
+      duplicateForChild(handle) {
+        stdio.push(handle);
+        return { fd: stdio.length - 1 };
+      },
+    };
+    const object = spec.dumpObject(ctx); // throws before anything is spawned
+    const cp = spawn(process.execPath, [...childExecArgv(), CHILD_ENTRY], {
+      stdio: stdio as StdioOptions,
+      serialization: 'advanced',
+    });
+    if (cp.pid === undefined) {
+      cp.on('error', () => {});
+      throw new ProcessError(`could not start a child process (${process.execPath} ${CHILD_ENTRY})`);
+    }
+    const message: BootstrapMessage = { multiproc: 'bootstrap', prep: spec.prep, object };
+    return new SpawnPopen(cp, message, spec.daemon);
+  },
+};
+
+class SpawnPopen implements Popen {
+  readonly pid: number;
+  readonly sentinel: Sentinel;
+  #cp: ChildProcess;
+  #code: number | null = null;
+  #daemon: boolean;
+  #waiters = 0;
+
+  constructor(cp: ChildProcess, message: BootstrapMessage, daemon: boolean) {
+    this.#cp = cp;
+    this.pid = cp.pid!;
+    this.#daemon = daemon;
+    this.sentinel = new Sentinel(`of process ${this.pid}`);
+    cp.on('exit', (code, signal) => {
+      this.#code = code ?? -(constants.signals[signal as NodeJS.Signals] ?? 0);
+      this.sentinel.set();
+    });
+    // A child that dies before reading its start-up message makes the write fail; its exit code says why.
+    cp.on('error', () => {});
+    cp.send(message, () => {});
+    cp.channel?.unref();
+    // A daemonic child never keeps its parent alive; a non-daemonic one does until it ends.
+    if (daemon) cp.unref();
+  }
+
+  poll(): number | null {
+    return this.#code;
+  }
+
+  async wait(ms: number | null, signal?: AbortSignal): Promise<number | null> {
+    // Someone waiting on a daemonic child keeps this process alive meanwhile.
+    if (this.#waiters++ === 0 && this.#daemon) this.#cp.ref();
+    try {
+      const readiness = this.sentinel[waitable]();
+      const ended = await waitFor(readiness.ready, readiness.subscribe, ms, signal);
+      return ended ? this.#code : null;
+    } finally {
+      if (--this.#waiters === 0 && this.#daemon) this.#cp.unref();
+    }
+  }
+
+  terminate(): void {
+    if (this.#code === null) this.#cp.kill('SIGTERM');
+  }
+
+  kill(): void {
+    if (this.#code === null) this.#cp.kill('SIGKILL');
+  }
+
+  close(): void {
+    if (this.#cp.connected) this.#cp.disconnect();
+  }
+}

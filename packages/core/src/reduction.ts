@@ -1,0 +1,216 @@
+import type { Socket } from 'node:net';
+import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
+import { describe } from './timeout';
+
+/**
+ * The transfer protocol: how a value travels to another process (Python's `reduction`).
+ *
+ * Values go by structured clone (`v8.serialize`). An object that needs more than a copy of its
+ * fields — a Connection owns a socket, a Queue an address — declares how it travels with a
+ * `[reduce]` method returning `[rebuildId, state]`; the receiving process calls the rebuilder
+ * registered under that id with the (cloned) state. Classes you don't own use `register()`.
+ */
+export const reduce = Symbol.for('multiproc.reduce');
+
+export type Reduced = [rebuildId: string, state: unknown];
+export type Reducer<T = any> = (obj: T, ctx: TransferContext) => Reduced;
+export type Rebuilder = (state: any, ctx: RebuildContext) => unknown;
+
+/** Where a value is going. The start-method backend or the channel supplies it. */
+export interface TransferContext {
+  /** 'spawn' while a child's start-up payload is written; 'message' for send()/put(). */
+  readonly kind: 'spawn' | 'message';
+  /**
+   * Makes an OS handle available in the receiving process and returns a token for it
+   * (Python's `DupFd`). How is the backend's business: a spare stdio slot at spawn, say.
+   */
+  duplicateForChild(handle: Socket): unknown;
+}
+
+/** Where a value arrived. */
+export interface RebuildContext {
+  readonly kind: 'spawn' | 'message';
+  /** The handle behind a token made by `duplicateForChild`, opened in this process. */
+  detachHandle(token: unknown): Socket | Promise<Socket>;
+}
+
+interface Registry {
+  reducers: Map<Function, Reducer>;
+  rebuilders: Map<string, Rebuilder>;
+}
+
+// Registered classes and rebuilders are per OS process, shared by every copy of this package.
+const registry: Registry = ((globalThis as any)[Symbol.for('multiproc.core.reduction')] ??= {
+  reducers: new Map(),
+  rebuilders: new Map(),
+} satisfies Registry);
+
+/** Teaches the protocol to send instances of a class you don't own. */
+export function register<T>(cls: abstract new (...args: any[]) => T, reducer: Reducer<T>): void {
+  if (typeof cls !== 'function') throw new TypeError(`register(cls, reducer): cls must be a class, got ${describe(cls)}`);
+  if (typeof reducer !== 'function') throw new TypeError(`register(cls, reducer): reducer must be a function, got ${describe(reducer)}`);
+  registry.reducers.set(cls, reducer);
+}
+
+/**
+ * Registers the function that rebuilds objects reduced under `id`. An id of the form
+ * `'<package>:<name>'` lets a receiving process that has not loaded `<package>` yet load it on demand.
+ */
+export function registerRebuilder(id: string, rebuild: Rebuilder): void {
+  if (typeof id !== 'string' || !id) throw new TypeError(`registerRebuilder(id, rebuild): id must be a non-empty string, got ${describe(id)}`);
+  if (typeof rebuild !== 'function') throw new TypeError(`registerRebuilder(id, rebuild): rebuild must be a function, got ${describe(rebuild)}`);
+  registry.rebuilders.set(id, rebuild);
+}
+
+// A reduced object travels as a plain object with this key; nothing else uses it.
+const MARK = '__multiproc.reduced__';
+const PLAIN = 0;
+const HAS_REDUCED = 1;
+
+function reducerOf(value: object): Reducer | undefined {
+  const own = (value as any)[reduce];
+  if (typeof own === 'function') return (obj, ctx) => own.call(obj, ctx);
+  for (let proto = Object.getPrototypeOf(value); proto; proto = Object.getPrototypeOf(proto)) {
+    const r = registry.reducers.get(proto.constructor);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+const opaque = (v: object) => ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date || v instanceof RegExp;
+
+/**
+ * First pass: does the graph hold anything to reduce? Throws a TypeError naming the path of the
+ * first value structured clone cannot carry, so a bad send fails before anything is written.
+ */
+function needsReduction(value: unknown, seen: Set<object>, path: string): boolean {
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value === 'function' || typeof value === 'symbol') throw uncloneable(value, path);
+    return false;
+  }
+  if (seen.has(value) || opaque(value)) return false;
+  seen.add(value);
+  if (reducerOf(value)) return true;
+  let found = false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) found = needsReduction(value[i], seen, `${path}[${i}]`) || found;
+  } else if (value instanceof Map) {
+    for (const [k, v] of value) found = needsReduction(k, seen, `${path}.<key>`) || needsReduction(v, seen, `${path}.get(…)`) || found;
+  } else if (value instanceof Set) {
+    for (const v of value) found = needsReduction(v, seen, `${path}.<item>`) || found;
+  } else {
+    for (const k of Object.keys(value)) found = needsReduction((value as any)[k], seen, `${path}.${k}`) || found;
+  }
+  return found;
+}
+
+function uncloneable(value: unknown, path: string): TypeError {
+  const what = typeof value === 'function' ? describe(value) : 'a symbol';
+  return new TypeError(
+    `${path} is ${what}, which cannot be sent to another process: values travel by structured clone ` +
+      `(plain objects, arrays, Map, Set, Date, RegExp, BigInt, typed arrays, Buffers, Errors). ` +
+      `Send data instead, or a module reference ({ module, export }) for code.`,
+  );
+}
+
+/** Second pass, only when needed: a copy of the graph with reducible objects replaced by marks. */
+function reduceGraph(value: unknown, ctx: TransferContext, memo: Map<object, unknown>): unknown {
+  if (typeof value !== 'object' || value === null || opaque(value)) return value;
+  if (memo.has(value)) return memo.get(value);
+  const reducer = reducerOf(value);
+  if (reducer) {
+    const mark: Record<string, unknown> = {};
+    memo.set(value, mark);
+    const [id, st] = reducer(value, ctx);
+    mark[MARK] = id;
+    mark.state = reduceGraph(st, ctx, memo);
+    return mark;
+  }
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    memo.set(value, out);
+    for (let i = 0; i < value.length; i++) out[i] = reduceGraph(value[i], ctx, memo);
+    return out;
+  }
+  if (value instanceof Map) {
+    const out = new Map();
+    memo.set(value, out);
+    for (const [k, v] of value) out.set(reduceGraph(k, ctx, memo), reduceGraph(v, ctx, memo));
+    return out;
+  }
+  if (value instanceof Set) {
+    const out = new Set();
+    memo.set(value, out);
+    for (const v of value) out.add(reduceGraph(v, ctx, memo));
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  memo.set(value, out);
+  for (const k of Object.keys(value)) out[k] = reduceGraph((value as any)[k], ctx, memo);
+  return out;
+}
+
+/** Serializes `value` for another process. Throws a TypeError, having written nothing, if it can't. */
+export function dumps(value: unknown, ctx: TransferContext, path = 'value'): Buffer {
+  const reduced = needsReduction(value, new Set(), path);
+  const ser = new DefaultSerializer();
+  ser.writeHeader();
+  ser.writeUint32(reduced ? HAS_REDUCED : PLAIN);
+  try {
+    ser.writeValue(reduced ? reduceGraph(value, ctx, new Map()) : value);
+  } catch (err) {
+    throw new TypeError(`${path} cannot be sent to another process: ${(err as Error).message}`, { cause: err });
+  }
+  return ser.releaseBuffer();
+}
+
+/** Reads a value written by `dumps`, rebuilding reduced objects. */
+export function loads(buf: Uint8Array, ctx: RebuildContext): unknown {
+  const des = new DefaultDeserializer(buf as Buffer);
+  des.readHeader();
+  const flags = des.readUint32();
+  const value = des.readValue();
+  return flags === HAS_REDUCED ? rebuildGraph(value, ctx, new Map()) : value;
+}
+
+function rebuildGraph(value: unknown, ctx: RebuildContext, memo: Map<object, unknown>): unknown {
+  if (typeof value !== 'object' || value === null || opaque(value)) return value;
+  if (memo.has(value)) return memo.get(value);
+  if (Object.prototype.hasOwnProperty.call(value, MARK)) {
+    const { [MARK]: id, state: st } = value as any;
+    const obj = rebuilderFor(id)(rebuildGraph(st, ctx, memo), ctx);
+    memo.set(value, obj);
+    return obj;
+  }
+  memo.set(value, value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = rebuildGraph(value[i], ctx, memo);
+  } else if (value instanceof Map) {
+    const entries = [...value].map(([k, v]) => [rebuildGraph(k, ctx, memo), rebuildGraph(v, ctx, memo)] as const);
+    value.clear();
+    for (const [k, v] of entries) value.set(k, v);
+  } else if (value instanceof Set) {
+    const items = [...value].map((v) => rebuildGraph(v, ctx, memo));
+    value.clear();
+    for (const v of items) value.add(v);
+  } else {
+    for (const k of Object.keys(value)) (value as any)[k] = rebuildGraph((value as any)[k], ctx, memo);
+  }
+  return value;
+}
+
+function rebuilderFor(id: string): Rebuilder {
+  let rebuild = registry.rebuilders.get(id);
+  const pkg = id.includes(':') ? id.slice(0, id.lastIndexOf(':')) : null;
+  if (!rebuild && pkg) {
+    // The package that made the object registers its rebuilders when loaded.
+    try {
+      require(pkg);
+    } catch (err) {
+      throw new TypeError(`cannot rebuild a received ${id}: its package ${pkg} could not be loaded here (${(err as Error).message})`, { cause: err });
+    }
+    rebuild = registry.rebuilders.get(id);
+  }
+  if (!rebuild) throw new TypeError(`cannot rebuild a received object: no rebuilder is registered for '${id}' in this process`);
+  return rebuild;
+}

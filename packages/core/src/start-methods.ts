@@ -1,0 +1,43 @@
+import { ProcessError } from '@multiproc/errors';
+import type { StartMethodBackend } from './popen/popen';
+import { spawnBackend } from './popen/spawn';
+import { state } from './state';
+import { describe } from './timeout';
+
+/** Each start method's backend (CPython's `_concrete_contexts`). */
+const BACKENDS = new Map<string, StartMethodBackend>([['spawn', spawnBackend]]);
+
+export function getAllStartMethods(): string[] {
+  return [...BACKENDS.keys()];
+}
+
+export function backendFor(method: string): StartMethodBackend {
+  const backend = BACKENDS.get(method);
+  if (!backend) throw new TypeError(`unknown start method ${describe(method)}; the start methods are ${getAllStartMethods().map((m) => `'${m}'`).join(', ')}`);
+  return backend;
+}
+
+/**
+ * The start method in force. Asking fixes it, as in Python: once a process has started (or
+ * anyone asked without `allowNone`), `setStartMethod()` needs `force`.
+ */
+export function getStartMethod(allowNone = false): string | null {
+  if (state.startMethod === null && !allowNone) state.startMethod = 'spawn';
+  return state.startMethod;
+}
+
+export function setStartMethod(method: string | null, force: boolean | { force?: boolean } = false): void {
+  const forced = typeof force === 'object' && force !== null ? !!force.force : !!force;
+  if (state.startMethod !== null && !forced) {
+    throw new ProcessError(
+      `the start method is already set ('${state.startMethod}'): setStartMethod() may be called once, before any process starts; ` +
+        `pass { force: true } to change it anyway, or use getContext(method) for one part of a program`,
+    );
+  }
+  if (method === null && forced) {
+    state.startMethod = null;
+    return;
+  }
+  backendFor(method as string);
+  state.startMethod = method;
+}

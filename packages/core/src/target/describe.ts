@@ -1,0 +1,81 @@
+import { ProcessError } from '@multiproc/errors';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe as describeValue } from '../timeout';
+import { locate } from './locate';
+import { prepareSource } from './ship';
+import type { TargetSpec } from './spec';
+
+/** A `{ module, export }` reference to code the child imports. */
+export interface ModuleReference {
+  module: string | URL;
+  export?: string;
+}
+
+export type Target = ((...args: any[]) => unknown) | ModuleReference;
+
+/** Checks a `target` option at construction time; the expensive work waits for `start()`. */
+export function checkTarget(target: unknown): void {
+  if (target === undefined || target === null || typeof target === 'function') return;
+  if (typeof target === 'object' && !Array.isArray(target)) {
+    const { module, export: name, ...rest } = target as ModuleReference;
+    const unknown = Object.keys(rest);
+    if (unknown.length) {
+      throw new TypeError(`Process: target has unknown key ${unknown.map((k) => `'${k}'`).join(', ')}; a module reference is { module, export? }`);
+    }
+    if (!(typeof module === 'string' && module !== '') && !(module instanceof URL)) {
+      throw new TypeError(`Process: target.module must be a module path, package name or URL, got ${describeValue(module)}`);
+    }
+    if (name !== undefined && (typeof name !== 'string' || name === '')) {
+      throw new TypeError(`Process: target.export must be the name of an export (default: 'default'), got ${describeValue(name)}`);
+    }
+    return;
+  }
+  throw new TypeError(
+    `Process: target must be a function or a module reference { module, export? }, got ${describeValue(target)}`,
+  );
+}
+
+/**
+ * Turns a target into what the child needs to find it. An exported function is imported from its
+ * module; any other function is shipped by its source once checked to be self-contained.
+ * `callerFile` is the file that made the Process, for relative module paths.
+ */
+export function describeTarget(target: unknown, callerFile: string | null): TargetSpec {
+  if (target === undefined || target === null) return { kind: 'none' };
+  if (typeof target === 'function') return describeFunction(target, `The Process target ${label(target)}`);
+  const { module, export: name = 'default' } = target as ModuleReference;
+  if (module instanceof URL) return { kind: 'export', url: module.href, name, format: 'esm', what: `module ${module.href}` };
+  if (module.startsWith('file:')) return { kind: 'export', url: module, name, format: 'esm', what: `module ${module}` };
+  if (isAbsolute(module) || module.startsWith('./') || module.startsWith('../')) {
+    const base = callerFile ?? resolve('noop.js');
+    const file = isAbsolute(module) ? module : resolve(base, '..', module);
+    return { kind: 'export', url: pathToFileURL(file).href, name, format: 'esm', what: `module ${file}` };
+  }
+  return { kind: 'specifier', specifier: module, base: callerFile ? pathToFileURL(callerFile).href : null, name };
+}
+
+/** The class of a Process subclass must be importable, as Python pickles instances by class. */
+export function describeClass(cls: Function): TargetSpec {
+  const found = locate(cls);
+  if (found?.exportName != null) {
+    return { kind: 'export', url: found.url, name: found.exportName, format: found.format, what: `class ${cls.name}` };
+  }
+  throw new ProcessError(
+    `class ${cls.name || '(anonymous)'} extends Process but is not exported from its module, so the child cannot ` +
+      `import it to run its run() method. Export the class (export class ${cls.name || 'MyProcess'} extends Process { … }).`,
+  );
+}
+
+function describeFunction(fn: Function, what: string): TargetSpec {
+  const found = locate(fn);
+  if (found?.exportName != null) {
+    return { kind: 'export', url: found.url, name: found.exportName, format: found.format, what };
+  }
+  const { source, member } = prepareSource(fn, what);
+  return { kind: 'source', source, member, url: found?.url ?? null, what };
+}
+
+function label(fn: Function): string {
+  return fn.name ? `function ${fn.name}` : 'function';
+}

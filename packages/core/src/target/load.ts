@@ -1,0 +1,74 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { IMPORT_SHIM } from './ship';
+import type { TargetSpec } from './spec';
+
+/** Failures to find the target: the child prints the message and exits with code 1. */
+export class TargetLoadError extends Error {}
+TargetLoadError.prototype.name = 'TargetLoadError';
+
+/** The child's side of describe.ts: imports or compiles the target and returns it. */
+export async function loadTarget(spec: TargetSpec): Promise<Function | null> {
+  switch (spec.kind) {
+    case 'none':
+      return null;
+    case 'export':
+      return pick(await importModule(spec.url, spec.format, spec.what), spec.name, spec.url, spec.what);
+    case 'specifier': {
+      const url = resolveSpecifier(spec.specifier, spec.base);
+      return pick(await importModule(url, 'esm', `module ${spec.specifier}`), spec.name, spec.specifier, `module ${spec.specifier}`);
+    }
+    case 'source':
+      return compile(spec);
+  }
+}
+
+async function importModule(url: string, format: 'esm' | 'cjs', what: string): Promise<any> {
+  try {
+    if (format === 'cjs') return { default: require(fileURLToPath(url)), __cjs: true };
+    return await import(url);
+  } catch (err: any) {
+    if ((err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') && String(err.message).includes(fileName(url))) {
+      throw new TargetLoadError(`cannot find the ${what}: ${fileName(url)} does not exist (${err.message})`);
+    }
+    throw err;
+  }
+}
+
+function pick(ns: any, name: string, where: string, what: string): Function {
+  const value = ns.__cjs ? (name === '' ? ns.default : name === 'default' ? (ns.default?.default ?? ns.default) : ns.default?.[name]) : ns[name];
+  if (typeof value !== 'function') {
+    const has = Object.keys(ns.__cjs ? (ns.default ?? {}) : ns).filter((k) => k !== '__cjs');
+    throw new TargetLoadError(
+      value === undefined
+        ? `the ${what} has no export '${name}' (${fileName(where)} exports: ${has.length ? has.join(', ') : 'nothing'})`
+        : `export '${name}' of the ${what} is not a function`,
+    );
+  }
+  return value;
+}
+
+function resolveSpecifier(specifier: string, base: string | null): string {
+  try {
+    const req = createRequire(base ?? pathToFileURL(process.cwd() + '/').href);
+    return pathToFileURL(req.resolve(specifier)).href;
+  } catch {
+    return specifier; // let import() resolve it, or fail with its own message
+  }
+}
+
+function compile(spec: Extract<TargetSpec, { kind: 'source' }>): Function {
+  const file = spec.url?.startsWith('file:') ? fileURLToPath(spec.url) : null;
+  const req = createRequire(file ?? process.cwd() + '/');
+  const importShim = (specifier: string) =>
+    import(spec.url && (specifier.startsWith('./') || specifier.startsWith('../')) ? new URL(specifier, spec.url).href : specifier);
+  const body = spec.member ? `return ({${spec.source}})[${JSON.stringify(spec.member)}];` : `return (${spec.source});`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const make = new Function('require', '__filename', '__dirname', IMPORT_SHIM, body);
+  return make(req, file, file && dirname(file), importShim);
+}
+
+function fileName(url: string): string {
+  return url.startsWith('file:') ? fileURLToPath(url) : url;
+}

@@ -1,0 +1,81 @@
+import { describe, waitFor, waitOptions, type WaitOptions } from './timeout';
+
+/**
+ * What `wait()` can wait on: an object whose `[waitable]()` says whether it is ready and lets a
+ * listener know when that may have changed. Process sentinels and Connections implement it.
+ */
+export const waitable = Symbol.for('multiproc.waitable');
+
+export interface Readiness {
+  ready(): boolean;
+  /** Calls `wake` whenever readiness may have changed; returns the unsubscribe function. */
+  subscribe(wake: () => void): () => void;
+}
+
+export interface Waitable {
+  [waitable](): Readiness;
+}
+
+/** Becomes ready once, for good: a process's end, or a parent's. */
+export class Sentinel implements Waitable {
+  #set = false;
+  #wakers = new Set<() => void>();
+  #readiness: Readiness = {
+    ready: () => this.#set,
+    subscribe: (wake) => {
+      this.#wakers.add(wake);
+      return () => this.#wakers.delete(wake);
+    },
+  };
+  constructor(readonly description: string) {}
+  get ready(): boolean {
+    return this.#set;
+  }
+  /** Marks the sentinel ready and wakes its waiters (called by the start-method backend). */
+  set(): void {
+    if (this.#set) return;
+    this.#set = true;
+    for (const wake of [...this.#wakers]) wake();
+  }
+  [waitable](): Readiness {
+    return this.#readiness;
+  }
+  toString(): string {
+    return `<Sentinel ${this.description}${this.#set ? ' ready' : ''}>`;
+  }
+}
+
+/**
+ * Python's `multiprocessing.connection.wait`: resolves with the objects of `objects` that are
+ * ready (a Connection with data or at EOF, a sentinel whose process ended) as soon as at least one
+ * is, or with `[]` when `timeout` seconds pass first.
+ */
+export function wait<T extends Waitable>(objects: Iterable<T>, timeout?: number | null | WaitOptions): Promise<T[]> {
+  if (objects === null || objects === undefined || typeof (objects as any)[Symbol.iterator] !== 'function') {
+    return Promise.reject(new TypeError(`wait(objects, timeout): objects must be an array of Connections or Process sentinels, got ${describe(objects)}`));
+  }
+  let list: T[];
+  let readiness: Readiness[];
+  let ms: number | null;
+  let signal: AbortSignal | undefined;
+  try {
+    list = [...objects];
+    readiness = list.map((obj, i) => {
+      if (obj === null || typeof obj !== 'object' || typeof (obj as any)[waitable] !== 'function') {
+        throw new TypeError(
+          `wait(objects, timeout): objects[${i}] is ${describe(obj)}, not something to wait on; pass Connections or Process sentinels (p.sentinel)`,
+        );
+      }
+      return obj[waitable]();
+    });
+    ({ ms, signal } = waitOptions(timeout, 'wait(objects, timeout)'));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const ready = () => readiness.some((r) => r.ready());
+  const subscribe = (wake: () => void) => {
+    const offs = readiness.map((r) => r.subscribe(wake));
+    return () => offs.forEach((off) => off());
+  };
+  return waitFor(ready, subscribe, ms, signal).then((ok) => (ok ? list.filter((_, i) => readiness[i].ready()) : []));
+}

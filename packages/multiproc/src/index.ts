@@ -1,0 +1,4 @@
+// The umbrella re-exports the packages (never a copy of them), so `multiproc` and
+// `@multiproc/core` hand out the very same classes.
+export * from '@multiproc/errors';
+export * from '@multiproc/core';
