@@ -26,8 +26,7 @@ export class ParentProcess extends Process {
 
   override join(timeout?: number | null | WaitOptions): Promise<void> {
     const { ms, signal } = waitOptions(timeout, 'ParentProcess.join(timeout)');
-    const r = this.#sentinel[waitable]();
-    return waitFor(r.ready, r.subscribe, ms, signal).then(() => undefined);
+    return waitFor(this.#sentinel[waitable](), ms, signal).then(() => undefined);
   }
 
   override get pid(): number {

@@ -36,12 +36,15 @@ export interface RebuildContext {
 
 interface Registry {
   reducers: Map<Function, Reducer>;
+  /** Registered error classes with a brand-based `instanceof`: found even from another copy of their package. */
+  brandedErrors: [Function, Reducer][];
   rebuilders: Map<string, Rebuilder>;
 }
 
 // Registered classes and rebuilders are per OS process, shared by every copy of this package.
 const registry: Registry = ((globalThis as any)[Symbol.for('multiproc.core.reduction')] ??= {
   reducers: new Map(),
+  brandedErrors: [],
   rebuilders: new Map(),
 } satisfies Registry);
 
@@ -50,6 +53,9 @@ export function register<T>(cls: abstract new (...args: any[]) => T, reducer: Re
   if (typeof cls !== 'function') throw new TypeError(`register(cls, reducer): cls must be a class, got ${describe(cls)}`);
   if (typeof reducer !== 'function') throw new TypeError(`register(cls, reducer): reducer must be a function, got ${describe(reducer)}`);
   registry.reducers.set(cls, reducer);
+  if (cls.prototype instanceof Error && Object.prototype.hasOwnProperty.call(cls, Symbol.hasInstance)) {
+    registry.brandedErrors = registry.brandedErrors.filter(([c]) => c !== cls).concat([[cls, reducer]]);
+  }
 }
 
 /**
@@ -74,6 +80,12 @@ function reducerOf(value: object): Reducer | undefined {
     const r = registry.reducers.get(proto.constructor);
     if (r) return r;
   }
+  if (value instanceof Error) {
+    // Most derived first: the registry lists base classes before their subclasses.
+    for (let i = registry.brandedErrors.length - 1; i >= 0; i--) {
+      if (value instanceof (registry.brandedErrors[i][0] as any)) return registry.brandedErrors[i][1];
+    }
+  }
   return undefined;
 }
 
@@ -91,6 +103,7 @@ function needsReduction(value: unknown, seen: Set<object>, path: string): boolea
   if (seen.has(value) || opaque(value)) return false;
   seen.add(value);
   if (reducerOf(value)) return true;
+  if (value instanceof Error) return false; // V8 serializes errors itself
   let found = false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) found = needsReduction(value[i], seen, `${path}[${i}]`) || found;
@@ -126,6 +139,7 @@ function reduceGraph(value: unknown, ctx: TransferContext, memo: Map<object, unk
     mark.state = reduceGraph(st, ctx, memo);
     return mark;
   }
+  if (value instanceof Error) return value;
   if (Array.isArray(value)) {
     const out: unknown[] = new Array(value.length);
     memo.set(value, out);

@@ -10,6 +10,14 @@ export interface Readiness {
   ready(): boolean;
   /** Calls `wake` whenever readiness may have changed; returns the unsubscribe function. */
   subscribe(wake: () => void): () => void;
+  /** Keeps the process alive while someone waits (an unref'd handle is ref'd); returns the release. */
+  hold?(): () => void;
+}
+
+/** A handle that can keep the event loop alive: a ChildProcess, a socket, the IPC channel. */
+export interface KeepAlive {
+  ref(): unknown;
+  unref(): unknown;
 }
 
 export interface Waitable {
@@ -20,14 +28,25 @@ export interface Waitable {
 export class Sentinel implements Waitable {
   #set = false;
   #wakers = new Set<() => void>();
+  #holds = 0;
   #readiness: Readiness = {
     ready: () => this.#set,
     subscribe: (wake) => {
       this.#wakers.add(wake);
       return () => this.#wakers.delete(wake);
     },
+    hold: () => {
+      if (this.#holds++ === 0) this.keepAlive?.ref();
+      return () => {
+        if (--this.#holds === 0) this.keepAlive?.unref();
+      };
+    },
   };
-  constructor(readonly description: string) {}
+  /** `keepAlive`: the handle whose end sets this sentinel, ref'd while someone waits on it. */
+  constructor(
+    readonly description: string,
+    private readonly keepAlive?: KeepAlive,
+  ) {}
   get ready(): boolean {
     return this.#set;
   }
@@ -72,10 +91,16 @@ export function wait<T extends Waitable>(objects: Iterable<T>, timeout?: number 
   } catch (err) {
     return Promise.reject(err);
   }
-  const ready = () => readiness.some((r) => r.ready());
-  const subscribe = (wake: () => void) => {
-    const offs = readiness.map((r) => r.subscribe(wake));
-    return () => offs.forEach((off) => off());
+  const any: Readiness = {
+    ready: () => readiness.some((r) => r.ready()),
+    subscribe(wake) {
+      const offs = readiness.map((r) => r.subscribe(wake));
+      return () => offs.forEach((off) => off());
+    },
+    hold() {
+      const releases = readiness.map((r) => r.hold?.());
+      return () => releases.forEach((release) => release?.());
+    },
   };
-  return waitFor(ready, subscribe, ms, signal).then((ok) => (ok ? list.filter((_, i) => readiness[i].ready()) : []));
+  return waitFor(any, ms, signal).then((ok) => (ok ? list.filter((_, i) => readiness[i].ready()) : []));
 }

@@ -86,7 +86,8 @@ function startupMessage(): Promise<BootstrapMessage> {
 
 /** The parent is gone when its end of the channel closes. A daemonic child then ends itself. */
 function watchParent(): Sentinel {
-  const sentinel = new Sentinel(`of parent process ${process.ppid}`);
+  // The channel is unref'd; whoever waits on the parent's end holds it.
+  const sentinel = new Sentinel(`of parent process ${process.ppid}`, process.channel);
   const onGone = () => {
     sentinel.set();
     if (state.daemon) process.kill(process.pid, 'SIGTERM');

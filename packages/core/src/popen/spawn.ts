@@ -68,14 +68,12 @@ class SpawnPopen implements Popen {
   readonly sentinel: Sentinel;
   #cp: ChildProcess;
   #code: number | null = null;
-  #daemon: boolean;
-  #waiters = 0;
 
   constructor(cp: ChildProcess, message: BootstrapMessage, daemon: boolean) {
     this.#cp = cp;
     this.pid = cp.pid!;
-    this.#daemon = daemon;
-    this.sentinel = new Sentinel(`of process ${this.pid}`);
+    // A daemonic child is unref'd: someone waiting on it must keep this process alive.
+    this.sentinel = new Sentinel(`of process ${this.pid}`, daemon ? cp : undefined);
     cp.on('exit', (code, signal) => {
       this.#code = code ?? -(constants.signals[signal as NodeJS.Signals] ?? 0);
       this.sentinel.set();
@@ -93,15 +91,7 @@ class SpawnPopen implements Popen {
   }
 
   async wait(ms: number | null, signal?: AbortSignal): Promise<number | null> {
-    // Someone waiting on a daemonic child keeps this process alive meanwhile.
-    if (this.#waiters++ === 0 && this.#daemon) this.#cp.ref();
-    try {
-      const readiness = this.sentinel[waitable]();
-      const ended = await waitFor(readiness.ready, readiness.subscribe, ms, signal);
-      return ended ? this.#code : null;
-    } finally {
-      if (--this.#waiters === 0 && this.#daemon) this.#cp.unref();
-    }
+    return (await waitFor(this.sentinel[waitable](), ms, signal)) ? this.#code : null;
   }
 
   terminate(): void {

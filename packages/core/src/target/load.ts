@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IMPORT_SHIM } from './ship';
@@ -30,7 +30,7 @@ async function importModule(url: string, format: 'esm' | 'cjs', what: string): P
     return await import(url);
   } catch (err: any) {
     if ((err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') && String(err.message).includes(fileName(url))) {
-      throw new TargetLoadError(`cannot find the ${what}: ${fileName(url)} does not exist (${err.message})`);
+      throw new TargetLoadError(`cannot find the ${what}: ${fileName(url)} does not exist`);
     }
     throw err;
   }
@@ -52,7 +52,8 @@ function pick(ns: any, name: string, where: string, what: string): Function {
 function resolveSpecifier(specifier: string, base: string | null): string {
   try {
     const req = createRequire(base ?? pathToFileURL(process.cwd() + '/').href);
-    return pathToFileURL(req.resolve(specifier)).href;
+    const resolved = req.resolve(specifier);
+    return isBuiltin(resolved) ? resolved : pathToFileURL(resolved).href;
   } catch {
     return specifier; // let import() resolve it, or fail with its own message
   }
