@@ -26,11 +26,6 @@ export class Context {
   }
 }
 
-// Context-bound factories added by other packages.
-export interface Context {
-  [factory: string]: unknown;
-}
-
 const contexts = new Map<string, Context>();
 
 /** Python's `get_context(method)`; with no method, the context of the start method in force. */
@@ -45,7 +40,10 @@ export function getContext(method?: string | null): Context {
   return ctx;
 }
 
-/** Lets a package give every context a member bound to it, e.g. `Queue`. */
+/**
+ * Lets a package give every context a member bound to it, e.g. `Queue`; the package declares
+ * its type with `declare module '@multiproc/core' { interface Context { Queue: … } }`.
+ */
 export function registerContextFactory(name: string, make: (ctx: Context) => unknown): void {
   Object.defineProperty(Context.prototype, name, {
     configurable: true,

@@ -1,6 +1,6 @@
 import { ProcessError } from '@multiproc/errors';
 import { INTERNAL, Process, processInternals } from './process';
-import { state } from './state';
+import { authkey } from './state';
 import { waitFor, waitOptions, type WaitOptions } from './timeout';
 import { Sentinel, waitable } from './wait';
 
@@ -15,7 +15,7 @@ export class ParentProcess extends Process {
   /** @internal made by the child's bootstrap */
   constructor(name: string, pid: number, sentinel: Sentinel) {
     super(INTERNAL as any);
-    processInternals.init(this, { name, identity: [], daemon: false, authkey: state.authkey, pid });
+    processInternals.init(this, { name, identity: [], daemon: false, authkey: authkey(), pid });
     this.#sentinel = sentinel;
     this.#pid = pid;
   }

@@ -5,7 +5,7 @@ import { CLOSED_MESSAGE, GUARD_MESSAGE } from './messages';
 import type { LaunchSpec, Popen } from './popen/popen';
 import { dumps } from './reduction';
 import { backendFor, getStartMethod } from './start-methods';
-import { state } from './state';
+import { authkey, state } from './state';
 import { checkTarget, describeClass, describeTarget, type Target } from './target/describe';
 import { describe, waitOptions, type WaitOptions } from './timeout';
 import { waitable, type Sentinel } from './wait';
@@ -63,7 +63,7 @@ export class Process {
   #name = '';
   #identity: number[] = [];
   #daemon = false;
-  #authkey: Buffer = state.authkey;
+  #authkey: Buffer | null = null;
   #parentPid: number = process.pid;
   #popen: Popen | null = null;
   #closed = false;
@@ -134,7 +134,7 @@ export class Process {
       prep: {
         name: this.#name,
         identity: this.#identity,
-        authkey: this.#authkey,
+        authkey: this.authkey,
         daemon: this.#daemon,
         parentName: state.name,
         parentPid: process.pid,
@@ -223,7 +223,7 @@ export class Process {
 
   /** The authentication key (inherited from the parent; random in the main process). */
   get authkey(): Buffer {
-    return this.#authkey;
+    return (this.#authkey ??= authkey());
   }
   set authkey(value: Buffer) {
     if (!(value instanceof Uint8Array)) throw new TypeError(`Process.authkey must be a Buffer, got ${describe(value)}`);
@@ -330,7 +330,7 @@ export function currentProcess(): Process {
     name: state.name,
     identity: state.identity,
     daemon: state.daemon,
-    authkey: state.authkey,
+    authkey: authkey(),
     pid: process.pid,
   });
   return state.current;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Process } from './process';
 
 /**
@@ -12,7 +11,8 @@ export interface CoreState {
   /** Identity path of this process: `[]` in the main process, `[1, 2]` for `Process-1:2`. */
   identity: number[];
   name: string;
-  authkey: Buffer;
+  /** null until first asked for in the main process: a child gets its parent's. */
+  authkey: Buffer | null;
   daemon: boolean;
   /** How many Process objects this process has created: the N of `Process-N`. */
   counter: number;
@@ -31,7 +31,7 @@ export const state: CoreState = ((globalThis as any)[KEY] ??= {
   current: null,
   identity: [],
   name: 'MainProcess',
-  authkey: randomBytes(32),
+  authkey: null,
   daemon: false,
   counter: 0,
   children: new Set(),
@@ -39,3 +39,8 @@ export const state: CoreState = ((globalThis as any)[KEY] ??= {
   bootstrapping: false,
   parent: null,
 } satisfies CoreState);
+
+/** The authkey of this process: random in the main process (made on first use), inherited in a child. */
+export function authkey(): Buffer {
+  return (state.authkey ??= (require('node:crypto') as typeof import('node:crypto')).randomBytes(32));
+}

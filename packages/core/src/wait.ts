@@ -29,6 +29,7 @@ export class Sentinel implements Waitable {
   #set = false;
   #wakers = new Set<() => void>();
   #holds = 0;
+  #keepAlive: KeepAlive | undefined;
   #readiness: Readiness = {
     ready: () => this.#set,
     subscribe: (wake) => {
@@ -36,17 +37,19 @@ export class Sentinel implements Waitable {
       return () => this.#wakers.delete(wake);
     },
     hold: () => {
-      if (this.#holds++ === 0) this.keepAlive?.ref();
+      if (this.#holds++ === 0) this.#keepAlive?.ref();
       return () => {
-        if (--this.#holds === 0) this.keepAlive?.unref();
+        if (--this.#holds === 0) this.#keepAlive?.unref();
       };
     },
   };
   /** `keepAlive`: the handle whose end sets this sentinel, ref'd while someone waits on it. */
   constructor(
     readonly description: string,
-    private readonly keepAlive?: KeepAlive,
-  ) {}
+    keepAlive?: KeepAlive,
+  ) {
+    this.#keepAlive = keepAlive;
+  }
   get ready(): boolean {
     return this.#set;
   }

@@ -50,8 +50,8 @@ export async function runChildProcess(): Promise<never> {
       kwargs: Record<string, unknown> | undefined;
       fields: Record<string, unknown>;
     };
-    const { name, identity, daemon, authkey } = state;
-    const self = processInternals.create(cls ?? Process, { name, identity, daemon, authkey, pid: process.pid });
+    const { name, identity, daemon } = state;
+    const self = processInternals.create(cls ?? Process, { name, identity, daemon, authkey: state.authkey!, pid: process.pid });
     Object.assign(self, fields);
     processInternals.setTarget(self, target, args, kwargs);
     state.current = self;

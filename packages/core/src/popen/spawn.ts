@@ -1,5 +1,5 @@
 import { ProcessError } from '@multiproc/errors';
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +50,8 @@ export const spawnBackend: StartMethodBackend = {
       },
     };
     const object = spec.dumpObject(ctx); // throws before anything is spawned
+    // Loaded on first use: a child that starts no processes of its own never pays for it.
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const cp = spawn(process.execPath, [...childExecArgv(), CHILD_ENTRY], {
       stdio: stdio as StdioOptions,
       serialization: 'advanced',

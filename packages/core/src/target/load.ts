@@ -65,7 +65,6 @@ function compile(spec: Extract<TargetSpec, { kind: 'source' }>): Function {
   const importShim = (specifier: string) =>
     import(spec.url && (specifier.startsWith('./') || specifier.startsWith('../')) ? new URL(specifier, spec.url).href : specifier);
   const body = spec.member ? `return ({${spec.source}})[${JSON.stringify(spec.member)}];` : `return (${spec.source});`;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const make = new Function('require', '__filename', '__dirname', IMPORT_SHIM, body);
   return make(req, file, file && dirname(file), importShim);
 }

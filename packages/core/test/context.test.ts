@@ -1,0 +1,62 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import * as esm from '@multiproc/core';
+import { ProcessError } from '@multiproc/errors';
+
+const { Context, Process, getAllStartMethods, getContext, getStartMethod, setStartMethod } = esm;
+const targets = new URL('./fixtures/targets.mjs', import.meta.url);
+
+describe('start methods and contexts', () => {
+  it('lists spawn, and a context binds Process to its method', async () => {
+    expect(getAllStartMethods()).toContain('spawn');
+    const ctx = getContext('spawn');
+    expect(ctx).toBeInstanceOf(Context);
+    expect(ctx.getStartMethod()).toBe('spawn');
+    expect(getContext('spawn')).toBe(ctx);
+    const p = new ctx.Process({ target: { module: targets, export: 'noop' } });
+    expect(p).toBeInstanceOf(Process);
+    expect(String(p)).toMatch(/^<SpawnProcess\(Process-\d+, initial\)>$/);
+    p.start();
+    await p.join();
+    expect(p.exitCode).toBe(0);
+  });
+
+  it('fixes the start method once: setStartMethod() needs force afterwards', () => {
+    expect(getStartMethod(true)).toBeNull();
+    setStartMethod('spawn');
+    expect(getStartMethod()).toBe('spawn');
+    expect(() => setStartMethod('spawn')).toThrow(ProcessError);
+    expect(() => setStartMethod('spawn')).toThrow(/already set/);
+    setStartMethod('spawn', { force: true });
+    setStartMethod(null, true);
+    expect(getStartMethod(true)).toBeNull();
+    expect(getStartMethod()).toBe('spawn'); // asking fixes the default
+  });
+
+  it('names the legal values for an unknown method', () => {
+    expect(() => getContext('fork')).toThrow(/unknown start method the string "fork"; the start methods are 'spawn'/);
+    expect(() => setStartMethod('bogus', true)).toThrow(TypeError);
+    expect(() => getContext(3 as any)).toThrow(TypeError);
+  });
+
+  it('registerContextFactory() adds a member bound to each context', () => {
+    esm.registerContextFactory('Probe', (ctx) => ({ method: ctx.startMethod }));
+    expect((getContext('spawn') as any).Probe).toEqual({ method: 'spawn' });
+  });
+});
+
+describe('one implementation for import and require', () => {
+  it('hands out the same classes and module state to both', () => {
+    const cjs = createRequire(import.meta.url)('@multiproc/core') as typeof esm;
+    expect(cjs.Process).toBe(esm.Process);
+    expect(cjs.currentProcess()).toBe(esm.currentProcess());
+    expect(new cjs.Process()).toBeInstanceOf(esm.Process);
+  });
+
+  it('the umbrella re-exports the same objects', async () => {
+    const umbrella = await import('multiproc');
+    expect(umbrella.Process).toBe(esm.Process);
+    expect(umbrella.Empty).toBe((await import('@multiproc/errors')).Empty);
+    expect(createRequire(import.meta.url)('multiproc').wait).toBe(esm.wait);
+  });
+});
