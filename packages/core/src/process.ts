@@ -1,4 +1,5 @@
 import { ProcessError } from '@multiproc/errors';
+import { constants } from 'node:os';
 import { inspect } from 'node:util';
 import { childEnded, childStarted } from './finalize';
 import { CLOSED_MESSAGE, GUARD_MESSAGE } from './messages';
@@ -33,7 +34,8 @@ export const BUILTIN_CLASS = Symbol('multiproc.builtinClass');
 /** Passed to the constructor by core itself: make a bare object, to be filled in by processInternals. */
 export const INTERNAL = Symbol('multiproc.internal');
 
-const SIGNAL_NAMES = new Map(Object.entries(require('node:os').constants.signals as Record<string, number>).map(([n, v]) => [-v, n]));
+/** -15 → 'SIGTERM', for the repr's `stopped[SIGTERM]`. */
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([n, v]) => [-v, n]));
 
 /** What Process lets the rest of core do to it (the child's bootstrap, the main process). */
 interface Identity {
@@ -139,7 +141,7 @@ export class Process {
         parentName: state.name,
         parentPid: process.pid,
         startMethod: method,
-        target: typeof this.#target === 'function' || this.#target === null ? describeTarget(this.#target, null) : describeTarget(this.#target, this.#callerFile),
+        target: describeTarget(this.#target, this.#callerFile),
         cls: Object.prototype.hasOwnProperty.call(cls, BUILTIN_CLASS) ? null : describeClass(cls),
       },
       dumpObject: (ctx) => dumps({ args: this.#args, kwargs: this.#kwargs, fields: { ...this } }, ctx, 'Process'),

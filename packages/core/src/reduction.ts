@@ -173,9 +173,36 @@ export function dumps(value: unknown, ctx: TransferContext, path = 'value'): Buf
   try {
     ser.writeValue(reduced ? reduceGraph(value, ctx, new Map()) : value);
   } catch (err) {
-    throw new TypeError(`${path} cannot be sent to another process: ${(err as Error).message}`, { cause: err });
+    const where = findUncloneable(value, path, new Set()) ?? path;
+    throw new TypeError(
+      `${where} cannot be sent to another process: ${(err as Error).message.replace(/\.$/, "")}. Values travel by structured clone; send plain data instead.`,
+      { cause: err },
+    );
   }
   return ser.releaseBuffer();
+}
+
+/** On the error path only: the deepest object that V8's serializer refuses, as a path. */
+function findUncloneable(value: unknown, path: string, seen: Set<object>): string | null {
+  if (typeof value !== 'object' || value === null || seen.has(value) || reducerOf(value)) return null;
+  seen.add(value);
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((v, i) => [`${path}[${i}]`, v])
+    : value instanceof Map
+      ? [...value].map(([k, v]) => [`${path}.get(${typeof k === 'object' ? '…' : String(k)})`, v])
+      : value instanceof Set
+        ? [...value].map((v) => [`${path}.<item>`, v])
+        : Object.keys(value).map((k) => [`${path}.${k}`, (value as any)[k]]);
+  for (const [p, v] of entries) {
+    const deeper = findUncloneable(v, p, seen);
+    if (deeper) return deeper;
+  }
+  try {
+    new DefaultSerializer().writeValue(value);
+    return null;
+  } catch {
+    return `${path} (${(value as object).constructor?.name ?? 'object'})`;
+  }
 }
 
 /** Reads a value written by `dumps`, rebuilding reduced objects. */

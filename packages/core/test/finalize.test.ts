@@ -4,13 +4,15 @@ import { isRunning, runNode, whenGone } from './helpers/procs';
 
 const scenario = (name: string) => fileURLToPath(new URL(`./fixtures/scenarios/${name}`, import.meta.url));
 
-async function daemonAfter(mode: string, act?: (child: import('node:child_process').ChildProcess) => void) {
+async function daemonAfter(mode: string, signal?: NodeJS.Signals) {
   const run = runNode(scenario('exit-modes.mjs'), [mode]);
   const daemon = Number((await run.line(/^daemon (\d+)$/))[1]);
   await run.line(/^ready$/);
-  act?.(run.child);
-  const result = await run.done;
-  return { daemon, result };
+  await run.line(new RegExp(`^daemon running ${daemon}$`));
+  expect(isRunning(daemon)).toBe(true);
+  run.child.kill('SIGUSR2');
+  if (signal) run.child.kill(signal);
+  return { daemon, result: await run.done };
 }
 
 describe('daemonic children when the main process exits', () => {
@@ -24,7 +26,7 @@ describe('daemonic children when the main process exits', () => {
   });
 
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('are terminated when the parent gets %s, which still ends the parent', async (sig) => {
-    const { daemon, result } = await daemonAfter('signal', (child) => child.kill(sig));
+    const { daemon, result } = await daemonAfter('signal', sig);
     expect(result.signal).toBe(sig);
     expect(await whenGone([daemon])).toEqual([]);
   });

@@ -72,6 +72,7 @@ describe('the transfer protocol', () => {
     expect(() => dumps({ a: [{ f() {} }] }, ctx)).toThrow(/value\.a\[0\]\.f is a function \(f\)/);
     expect(() => dumps(new Map([[1, Symbol('s')]]), ctx)).toThrow(/is a symbol/);
     expect(() => dumps(Promise.resolve(), ctx)).toThrow(TypeError);
+    expect(() => dumps({ list: [1, { p: Promise.resolve() }] }, ctx)).toThrow(/^value\.list\[1\]\.p \(Promise\) cannot be sent to another process: #<Promise> could not be cloned\. Values travel/);
   });
 
   it('says when nothing can rebuild a received object', () => {

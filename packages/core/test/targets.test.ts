@@ -29,10 +29,10 @@ describe('function targets', () => {
     expect(r.lines).toEqual(['cjs exported a cjs-targets.cjs', 'codes 0', 'cjs shipped 1 function scenarios', 'shipped 0']);
   });
 
-  it('runs the exported function of a TypeScript entry point started with a loader', async () => {
+  it('runs exported functions (and ships self-contained ones) of a TypeScript entry point started with a loader', async () => {
     const r = await runNode(scenario('ts-entry.mts'), [], { nodeArgs: ['--import', 'tsx'] }).done;
     expect(r.code, r.stderr).toBe(0);
-    expect(r.lines).toEqual(['ts child 42', 'ts exit 0']);
+    expect(r.lines).toEqual(['ts child 42', 'ts exit 0', 'ts arrow b.ts 1', 'arrow exit 0', 'ts shipped 2 3 inner', 'shipped exit 0']);
   });
 
   it('runs a subclass overriding run() with its fields as at start(); refuses a subclass that is not exported', async () => {
@@ -63,6 +63,17 @@ describe('the main-module guard', () => {
     expect(r.stderr).toMatch(/^Process Process-1:\nProcessError: A process was started while this child process was still importing/);
     expect(r.stderr).toContain('if (isMainModule(import.meta))');
     expect(r.stderr).toContain('if (require.main === module)');
+  });
+});
+
+describe('a target that throws', () => {
+  it('ends with exit code 1 after printing Process <name>: and the stack to stderr, as Python prints the traceback', async () => {
+    const r = await runNode(scenario('raises.mjs')).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines).toEqual(['raises.exitCode = 1', 'rejects.exitCode = 1', 'value.exitCode = 1']);
+    expect(r.stderr).toMatch(/^Process raises:\nRangeError: There was an error!\n    at raises \(file:\/\/.*raises\.mjs:\d+:\d+\)/m);
+    expect(r.stderr).toMatch(/^Process rejects:\nTypeError: rejected on purpose\n    at rejects /m);
+    expect(r.stderr).toMatch(/^Process value:\n\{ not: 'an Error' \}$/m);
   });
 });
 

@@ -1,7 +1,7 @@
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { IMPORT_SHIM } from './ship';
+import { IMPORT_SHIM, PROVIDED } from './ship';
 import type { TargetSpec } from './spec';
 
 /** Failures to find the target: the child prints the message and exits with code 1. */
@@ -65,8 +65,9 @@ function compile(spec: Extract<TargetSpec, { kind: 'source' }>): Function {
   const importShim = (specifier: string) =>
     import(spec.url && (specifier.startsWith('./') || specifier.startsWith('../')) ? new URL(specifier, spec.url).href : specifier);
   const body = spec.member ? `return ({${spec.source}})[${JSON.stringify(spec.member)}];` : `return (${spec.source});`;
-  const make = new Function('require', '__filename', '__dirname', IMPORT_SHIM, body);
-  return make(req, file, file && dirname(file), importShim);
+  const make = new Function(...PROVIDED, IMPORT_SHIM, body);
+  const setName = (fn: Function, value: string) => Object.defineProperty(fn, 'name', { value, configurable: true });
+  return make(req, file, file && dirname(file), setName, importShim);
 }
 
 function fileName(url: string): string {

@@ -159,6 +159,8 @@ function parseModuleExports(source: string): ModuleExports | null {
       });
       if (!found) return null;
       let { node, ancestors } = found as { node: Node; ancestors: Node[] };
+      // TypeScript loaders (tsx, esbuild's keepNames) wrap functions as __name(fn, "name"): see through it.
+      ancestors = ancestors.filter((a) => !(a.type === 'CallExpression' && a.callee.type === 'Identifier' && a.callee.name === '__name'));
       // A class constructor is reported at `constructor(`: the class is what is exported.
       const parent = ancestors[ancestors.length - 2];
       if (parent?.type === 'MethodDefinition' && parent.kind === 'constructor') {

@@ -1,8 +1,11 @@
 import { ProcessError } from '@multiproc/errors';
 import type * as acorn from 'acorn';
 
-/** Names a shipped function may use without its module: the child provides them. */
-const PROVIDED = new Set(['require', '__filename', '__dirname']);
+/**
+ * Names a shipped function may use without its module: the child provides them. `__name` is the
+ * helper TypeScript loaders (tsx, esbuild's keepNames) wrap nested functions in.
+ */
+export const PROVIDED = ['require', '__filename', '__dirname', '__name'];
 export const IMPORT_SHIM = '__multiproc_import';
 
 export interface Shippable {
@@ -43,7 +46,7 @@ export function prepareSource(fn: Function, what: string): Shippable {
     }
     if (member === null) throw new ProcessError(`${what} cannot be shipped to the child by its source; export it from its module instead.`);
   }
-  const free = freeNames(program).filter((n) => !PROVIDED.has(n) && !(n in globalThis));
+  const free = freeNames(program).filter((n) => !PROVIDED.includes(n) && !(n in globalThis));
   if (free.length) {
     const names = free.map((n) => `'${n}'`).join(', ');
     throw new ProcessError(

@@ -1,0 +1,135 @@
+// Runs every example as a user would (`tsx <file>` in examples/) and checks what the Python
+// original's documentation shows: the same lines, in the same order where that order is
+// guaranteed, as a set where the scheduler decides. Every run must leave no process behind.
+import { describe, expect, test } from 'vitest';
+import { runExample, sorted, type ExampleRun } from './helpers';
+
+function expectClean(run: ExampleRun, code = 0): void {
+  expect(run.leftBehind, `processes left behind: ${run.leftBehind.join(', ')}\nstderr:\n${run.stderr}`).toEqual([]);
+  expect({ code: run.code, signal: run.signal }, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toEqual({ code, signal: null });
+}
+
+describe('examples ported from Python', () => {
+  test('multiprocessing-simple.ts: five workers print "Worker"', async () => {
+    const run = await runExample('multiprocessing-simple.ts');
+    expectClean(run);
+    expect(run.lines).toEqual(['Worker', 'Worker', 'Worker', 'Worker', 'Worker']);
+    expect(run.stderr).toBe('');
+  });
+
+  test('multiprocessing-simpleargs.ts: "Worker: 0" … "Worker: 4", in any order', async () => {
+    const run = await runExample('multiprocessing-simpleargs.ts');
+    expectClean(run);
+    expect(sorted(run.lines)).toEqual(['Worker: 0', 'Worker: 1', 'Worker: 2', 'Worker: 3', 'Worker: 4']);
+    expect(run.stderr).toBe('');
+  });
+
+  test('multiprocessing-daemon.ts: the daemon never prints "Exiting :"', async () => {
+    const run = await runExample('multiprocessing-daemon.ts');
+    expectClean(run);
+    const [daemon, nonDaemon, exiting, ...rest] = run.lines;
+    expect(rest).toEqual([]);
+    const d = daemon.match(/^Starting: daemon (\d+)$/);
+    const n = nonDaemon.match(/^Starting: non-daemon (\d+)$/);
+    expect(d, run.stdout).not.toBeNull();
+    expect(n, run.stdout).not.toBeNull();
+    expect(exiting).toBe(`Exiting : non-daemon ${n![1]}`);
+    expect(d![1]).not.toBe(n![1]);
+    expect(run.stdout).not.toContain('Exiting : daemon');
+    expect(run.stderr).toBe('');
+  });
+
+  test('multiprocessing-daemon-join.ts: joining the daemon lets it finish', async () => {
+    const run = await runExample('multiprocessing-daemon-join.ts');
+    expectClean(run);
+    expect(sorted(run.lines)).toEqual(sorted(['Starting: non-daemon', 'Exiting : non-daemon', 'Starting: daemon', 'Exiting : daemon']));
+    // What is ordered: each process starts before it exits, and the daemon (sleeping 2 s) ends last.
+    expect(run.lines.indexOf('Starting: non-daemon')).toBeLessThan(run.lines.indexOf('Exiting : non-daemon'));
+    expect(run.lines.at(-1)).toBe('Exiting : daemon');
+    expect(run.stderr).toBe('');
+  });
+
+  test('multiprocessing-daemon-join-timeout.ts: join(1) times out, the daemon is still alive and never exits by itself', async () => {
+    const run = await runExample('multiprocessing-daemon-join-timeout.ts');
+    expectClean(run);
+    expect(sorted(run.lines)).toEqual(sorted(['Starting: daemon', 'Starting: non-daemon', 'Exiting : non-daemon', 'd.isAlive() true']));
+    expect(run.lines.at(-1)).toBe('d.isAlive() true');
+    expect(run.stdout).not.toContain('Exiting : daemon');
+    expect(run.stderr).toBe('');
+  });
+
+  test('multiprocessing-terminate.ts: the repr through terminate() and join()', async () => {
+    const run = await runExample('multiprocessing-terminate.ts');
+    expectClean(run);
+    expect(run.lines.filter((l) => !l.startsWith('Starting worker'))).toEqual([
+      'BEFORE: <Process(Process-1, initial)> false',
+      'DURING: <Process(Process-1, started)> true',
+      'TERMINATED: <Process(Process-1, started)> true',
+      'JOINED: <Process(Process-1, stopped[SIGTERM])> false',
+    ]);
+    expect(run.stdout).not.toContain('Finished worker');
+    expect(run.stderr).toBe('');
+  });
+
+  test('multiprocessing-exitcode.ts: exit codes 1, 0, 0, 1, -15 and the error report on stderr', async () => {
+    const run = await runExample('multiprocessing-exitcode.ts');
+    expectClean(run);
+    expect(run.lines).toEqual([
+      'Starting process for exit_error',
+      'Starting process for exit_ok',
+      'Starting process for return_value',
+      'Starting process for raises',
+      'Starting process for terminated',
+      'exit_error.exitcode = 1',
+      'exit_ok.exitcode = 0',
+      'return_value.exitcode = 0',
+      'raises.exitcode = 1',
+      'terminated.exitcode = -15',
+    ]);
+    expect(run.stderr).toMatch(/^Process raises:$/m);
+    expect(run.stderr).toContain('There was an error!');
+  });
+
+  test('hello-bob.ts: "hello bob"', async () => {
+    const run = await runExample('hello-bob.ts');
+    expectClean(run);
+    expect(run.lines).toEqual(['hello bob']);
+    expect(run.stderr).toBe('');
+  });
+
+  test('process-methods.ts: the documentation example of Process methods', async () => {
+    const run = await runExample('process-methods.ts');
+    expectClean(run);
+    expect(run.lines).toEqual([
+      '<Process(Process-1, initial)> false',
+      '<Process(Process-1, started)> true',
+      '<Process(Process-1, stopped[SIGTERM])> false',
+      'true',
+    ]);
+    expect(run.stderr).toBe('');
+  });
+});
+
+describe('demo', () => {
+  test('demo.mjs: processes introduce themselves and the parent reports how they ended', async () => {
+    const run = await runExample('demo.mjs');
+    expectClean(run);
+    const main = run.lines[0].match(/^MainProcess \(pid (\d+)\) starts four processes:$/);
+    expect(main, run.stdout).not.toBeNull();
+    const mainPid = main![1];
+    // Introductions: children of MainProcess, and the grandchild Process-2:1 of Process-2.
+    const intro = (name: string) => run.lines.find((l) => l.trimStart().startsWith(`${name} `));
+    for (const name of ['Process-1', 'Process-2', 'Process-3']) {
+      expect(intro(name), run.stdout).toMatch(new RegExp(`pid \\d+ +parent MainProcess \\(pid ${mainPid}\\)`));
+    }
+    const p2pid = intro('Process-2')!.match(/pid (\d+)/)![1];
+    expect(intro('Process-2:1'), run.stdout).toMatch(new RegExp(`parent Process-2 \\(pid ${p2pid}\\)`));
+    expect(run.lines.slice(-4).map((l) => l.trim().replace(/ +/g, ' '))).toEqual([
+      '<Process(Process-1, stopped)> exitCode 0',
+      '<Process(Process-2, stopped)> exitCode 0',
+      '<Process(Process-3, stopped[3])> exitCode 3',
+      '<Process(Process-4, stopped[SIGTERM] daemon)> exitCode -15',
+    ]);
+    expect(run.stderr).toBe('');
+  });
+});
