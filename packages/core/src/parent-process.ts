@@ -1,6 +1,6 @@
 import { ProcessError } from '@multiproc/errors';
 import { INTERNAL, Process, processInternals } from './process';
-import { authkey } from './state';
+import { authkey, state } from './state';
 import { waitFor, waitOptions, type WaitOptions } from './timeout';
 import { Sentinel, waitable } from './wait';
 
@@ -58,14 +58,7 @@ export class ParentProcess extends Process {
   }
 }
 
-let parent: ParentProcess | null = null;
-
 /** Python's `parent_process()`: null in the main process, the parent's Process in a child. */
 export function parentProcess(): ParentProcess | null {
-  return parent;
-}
-
-/** Called once by the child's bootstrap. */
-export function setParentProcess(p: ParentProcess): void {
-  parent = p;
+  return state.parent;
 }

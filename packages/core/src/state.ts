@@ -1,3 +1,4 @@
+import type { ParentProcess } from './parent-process';
 import type { Process } from './process';
 
 /**
@@ -21,8 +22,8 @@ export interface CoreState {
   startMethod: string | null;
   /** True while a child imports the target's module, when starting processes must fail. */
   bootstrapping: boolean;
-  /** Set in a child: what it knows of its parent. */
-  parent: { name: string; pid: number } | null;
+  /** In a child, its view of the parent (`parentProcess()`); null in the main process. */
+  parent: ParentProcess | null;
 }
 
 const KEY = Symbol.for('multiproc.core.state');

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { joinChildrenAtExit } from '../finalize';
-import { ParentProcess, setParentProcess } from '../parent-process';
+import { ParentProcess } from '../parent-process';
 import { Process, processInternals } from '../process';
 import { isBootstrapMessage, type BootstrapMessage } from '../protocol';
 import { loads, type RebuildContext } from '../reduction';
@@ -31,8 +31,7 @@ export async function runChildProcess(): Promise<never> {
   state.counter = 0;
   state.children = new Set();
   state.startMethod = prep.startMethod;
-  state.parent = { name: prep.parentName, pid: prep.parentPid };
-  setParentProcess(new ParentProcess(prep.parentName, prep.parentPid, watchParent()));
+  state.parent = new ParentProcess(prep.parentName, prep.parentPid, watchParent());
 
   let code = 1;
   try {
