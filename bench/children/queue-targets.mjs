@@ -1,0 +1,22 @@
+// mp_bench.py's queue children, for our Queue (module-reference targets; Pipe handshakes).
+export async function producer(q, conn, count, sentinel) {
+  await conn.send('ready');
+  await conn.recv(); // 'go'
+  for (let i = 0; i < count; i++) await q.put({ i });
+  if (sentinel) await q.put(null);
+}
+
+export async function largeProducer(q, conn, count, size) {
+  const payload = Buffer.alloc(size, 'x');
+  await conn.send('ready');
+  await conn.recv(); // 'go'
+  for (let i = 0; i < count; i++) await q.put(payload);
+}
+
+export async function consumer(q, conn) {
+  await conn.send('ready');
+  let n = 0;
+  while ((await q.get()) !== null) n++;
+  await conn.send(n);
+  conn.close();
+}
