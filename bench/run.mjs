@@ -163,6 +163,7 @@ function judge(target, row) {
   }
   return {
     ratio,
+    factor: target.factor,
     against: target.against,
     met,
     verdict: `${ratio.toFixed(2)}× ${target.against} (${lower ? '≤' : '≥'}${target.factor})${extra}: ${met ? 'met' : 'NOT met'}`,
