@@ -59,3 +59,17 @@ export async function joinChildrenAtExit(): Promise<void> {
   terminateDaemonicChildren();
   await Promise.all([...state.children].map((p) => p.join()));
 }
+
+const exitHooks: (() => Promise<void> | void)[] = [];
+
+/**
+ * Work a child must finish before it exits after its target returns — flushing what Connections
+ * have written but the kernel has not taken yet (Python's exit joins its feeder threads).
+ */
+export function atChildExit(hook: () => Promise<void> | void): void {
+  exitHooks.push(hook);
+}
+
+export async function runChildExitHooks(): Promise<void> {
+  for (const hook of exitHooks) await hook();
+}

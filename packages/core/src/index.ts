@@ -7,6 +7,7 @@ export { Context, getContext, registerContextFactory } from './context';
 export { getAllStartMethods, getStartMethod, setStartMethod } from './start-methods';
 export { wait, waitable, Sentinel, type Waitable, type Readiness } from './wait';
 export { isMainModule } from './main-guard';
+export { atChildExit } from './finalize';
 export {
   reduce,
   register,
@@ -17,9 +18,10 @@ export {
   type Reducer,
   type Rebuilder,
   type TransferContext,
+  type LentHandle,
   type RebuildContext,
 } from './reduction';
-export { secondsToMs, waitOptions, waitFor, abortError, type WaitOptions } from './timeout';
+export { secondsToMs, waitOptions, waitFor, abortError, describe as describeValue, type WaitOptions } from './timeout';
 export type { ModuleReference, Target } from './target/describe';
 export type { Popen, StartMethodBackend } from './popen/popen';
 /** @internal the child's entry point (dist/child.js) */

@@ -22,9 +22,17 @@ export interface TransferContext {
   readonly kind: 'spawn' | 'message';
   /**
    * Makes an OS handle available in the receiving process and returns a token for it
-   * (Python's `DupFd`). How is the backend's business: a spare stdio slot at spawn, say.
+   * (Python's `DupFd`). How is the backend's business: a spare stdio slot at spawn, say. A
+   * socket still being made is lent as a `LentHandle`: it follows when ready, and `sent()` is
+   * called once it has left, so the sender keeps it open until then.
    */
-  duplicateForChild(handle: Socket): unknown;
+  duplicateForChild(handle: Socket | LentHandle): unknown;
+}
+
+/** A socket that does not exist yet, passed to another process once it does. */
+export interface LentHandle {
+  socket: Promise<Socket>;
+  sent(): void;
 }
 
 /** Where a value arrived. */

@@ -2,3 +2,4 @@
 // `@multiproc/core` hand out the very same classes.
 export * from '@multiproc/errors';
 export * from '@multiproc/core';
+export * from '@multiproc/pipe';

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
-import { joinChildrenAtExit } from '../finalize';
+import { joinChildrenAtExit, runChildExitHooks } from '../finalize';
+import { listenForHandles, receiveHandle } from '../handles';
 import { ParentProcess } from '../parent-process';
 import { Process, processInternals } from '../process';
 import { isBootstrapMessage, type BootstrapMessage } from '../protocol';
@@ -12,8 +13,10 @@ import { Sentinel } from '../wait';
 const spawnRebuildContext: RebuildContext = {
   kind: 'spawn',
   detachHandle(token) {
+    const t = token as { fd: number } | { handle: number };
+    if ('handle' in t) return receiveHandle(t.handle);
     const { Socket } = require('node:net') as typeof import('node:net');
-    return new Socket({ fd: (token as { fd: number }).fd, readable: true, writable: true, allowHalfOpen: true });
+    return new Socket({ fd: t.fd, readable: true, writable: true, allowHalfOpen: true });
   },
 };
 
@@ -22,6 +25,7 @@ const spawnRebuildContext: RebuildContext = {
  * the Process, import the target's module, run it, and exit with its exit code.
  */
 export async function runChildProcess(): Promise<never> {
+  listenForHandles();
   const message = await startupMessage();
   const { prep } = message;
   state.identity = prep.identity;
@@ -65,6 +69,7 @@ export async function runChildProcess(): Promise<never> {
     else report(err);
   }
   await joinChildrenAtExit();
+  await runChildExitHooks();
   await flush(process.stdout);
   await flush(process.stderr);
   process.exit(code);

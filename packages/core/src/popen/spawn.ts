@@ -3,8 +3,9 @@ import type { ChildProcess, StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import type { HandleMessage } from '../handles';
 import type { BootstrapMessage } from '../protocol';
-import type { TransferContext } from '../reduction';
+import type { LentHandle, TransferContext } from '../reduction';
 import { waitFor } from '../timeout';
 import { Sentinel, waitable } from '../wait';
 import type { LaunchSpec, Popen, StartMethodBackend } from './popen';
@@ -42,11 +43,17 @@ export const spawnBackend: StartMethodBackend = {
   name: 'spawn',
   launch(spec: LaunchSpec): Popen {
     const stdio: (string | Socket)[] = ['ignore', 'inherit', 'inherit', 'ipc'];
+    const later: LentHandle[] = [];
     const ctx: TransferContext = {
       kind: 'spawn',
+      // A socket that exists rides in a stdio slot; one still being made follows over the channel.
       duplicateForChild(handle) {
-        stdio.push(handle);
-        return { fd: stdio.length - 1 };
+        if (!('sent' in handle)) {
+          stdio.push(handle);
+          return { fd: stdio.length - 1 };
+        }
+        later.push(handle);
+        return { handle: later.length - 1 };
       },
     };
     const object = spec.dumpObject(ctx); // throws before anything is spawned
@@ -61,7 +68,17 @@ export const spawnBackend: StartMethodBackend = {
       throw new ProcessError(`could not start a child process (${process.execPath} ${CHILD_ENTRY})`);
     }
     const message: BootstrapMessage = { multiproc: 'bootstrap', prep: spec.prep, object };
-    return new SpawnPopen(cp, message, spec.daemon);
+    const popen = new SpawnPopen(cp, message, spec.daemon);
+    later.forEach((lent, id) => {
+      lent.socket.then(
+        (s) => {
+          if (!cp.connected) return lent.sent();
+          cp.send({ multiproc: 'handle', id } satisfies HandleMessage, s, { keepOpen: true }, () => lent.sent());
+        },
+        () => lent.sent(),
+      );
+    });
+    return popen;
   },
 };
 

@@ -1,0 +1,47 @@
+import type { Socket } from 'node:net';
+
+/**
+ * Sockets a parent sends over the IPC channel after the child started (an end of a Pipe that was
+ * still being created at `start()`). The child keeps one listener for them; whoever waits for a
+ * handle holds the channel so the process stays alive meanwhile.
+ */
+export interface HandleMessage {
+  multiproc: 'handle';
+  id: number;
+}
+
+const arrived = new Map<number, Socket>();
+const waiting = new Map<number, (socket: Socket) => void>();
+let listening = false;
+
+/**
+ * Installed before the start-up message is read, so a handle right behind it is not missed. The
+ * bootstrap then unrefs the channel explicitly, which outweighs this listener's ref.
+ */
+export function listenForHandles(): void {
+  if (listening || typeof process.send !== 'function') return;
+  listening = true;
+  process.on('message', (m: any, handle: Socket | undefined) => {
+    if (m?.multiproc !== 'handle' || !handle) return;
+    const deliver = waiting.get(m.id);
+    if (deliver) {
+      waiting.delete(m.id);
+      deliver(handle);
+    } else arrived.set(m.id, handle);
+  });
+}
+
+export function receiveHandle(id: number): Promise<Socket> {
+  const socket = arrived.get(id);
+  if (socket) {
+    arrived.delete(id);
+    return Promise.resolve(socket);
+  }
+  process.channel?.ref();
+  return new Promise((resolve) =>
+    waiting.set(id, (s) => {
+      if (waiting.size === 0) process.channel?.unref();
+      resolve(s);
+    }),
+  );
+}

@@ -1,0 +1,401 @@
+import { BufferTooShort, EOFError, ProcessError } from '@multiproc/errors';
+import {
+  atChildExit,
+  dumps,
+  loads,
+  reduce,
+  registerRebuilder,
+  waitable,
+  waitFor,
+  waitOptions,
+  type Readiness,
+  type RebuildContext,
+  type Reduced,
+  type TransferContext,
+  type WaitOptions,
+} from '@multiproc/core';
+import type { Socket } from 'node:net';
+import { FrameParser, header, KIND_BYTES, KIND_OBJECT, MAX_MESSAGE, type Frame } from './framing';
+
+const REBUILD_ID = '@multiproc/pipe:Connection';
+/** Made only by Pipe(), Listener and Client. */
+export const INTERNAL = Symbol('multiproc.pipe.internal');
+/** Unread bytes past which a connection stops reading from its socket until someone receives. */
+const READ_AHEAD = 256 * 1024;
+/** Bytes queued in the socket past which send() waits for them to drain (backpressure). */
+const WRITE_LIMIT = 1024 * 1024;
+
+/** Connections whose writes the kernel has not taken yet: a child flushes them before it exits. */
+const unflushed = new Set<Connection>();
+atChildExit(() => Promise.all([...unflushed].map((c) => c.flushed())).then(() => undefined));
+
+/** Sending a Connection inside a message (to a process already running). */
+const messageContext: TransferContext & RebuildContext = {
+  kind: 'message',
+  duplicateForChild() {
+    throw new ProcessError(
+      'a Connection can be passed to a child process in its args (or kwargs); passing one through another Connection is not supported yet',
+    );
+  },
+  detachHandle() {
+    throw new ProcessError('received a handle in a message, which this version does not support');
+  },
+};
+
+/**
+ * One end of a Pipe (Python's `multiprocessing.connection.Connection`): messages in order,
+ * exactly once, over a kernel socket. `send`/`recv` carry structured-clone values,
+ * `sendBytes`/`recvBytes` raw bytes. Every receive waits; every send is backpressured.
+ */
+export class Connection {
+  #socket: Socket | null = null;
+  /** The socket, once it exists (an accepted end arrives a tick after Pipe() returns). */
+  #attached: Promise<Socket>;
+  #readable: boolean;
+  #writable: boolean;
+  #closed = false;
+  #frames: Frame[] = [];
+  #head = 0;
+  #queuedBytes = 0;
+  #eof = false;
+  #error: Error | null = null;
+  #wanted = false;
+  #wakers = new Set<() => void>();
+  #holds = 0;
+  /** Messages sent before the socket existed, written when it arrives. */
+  #unsent: [kind: number, payload: Buffer, settle: (p: Promise<void>) => void][] = [];
+  /** Transfers of this not-yet-attached socket to other processes still under way. */
+  #lent = 0;
+  /** Writes not yet taken by the kernel; while there are any, the process stays alive. */
+  #inflight = 0;
+  #releaseWrites: (() => void) | null = null;
+  #flushWaiters: (() => void)[] = [];
+  #corked = false;
+  #parser = new FrameParser((frame) => {
+    this.#frames.push(frame);
+    this.#queuedBytes += frame.payload.length;
+  });
+  #readiness: Readiness = {
+    ready: () => this.#head < this.#frames.length || this.#eof || this.#error !== null || this.#closed,
+    subscribe: (wake) => {
+      this.#wakers.add(wake);
+      this.#want();
+      return () => this.#wakers.delete(wake);
+    },
+    hold: () => {
+      if (this.#holds++ === 0) this.#socket?.ref();
+      return () => {
+        if (--this.#holds === 0) this.#socket?.unref();
+      };
+    },
+  };
+
+  /** @internal */
+  constructor(token: symbol, socket: Socket | Promise<Socket>, readable: boolean, writable: boolean) {
+    if (token !== INTERNAL) throw new TypeError('Connections are made by Pipe(), Listener.accept() and Client(), not with new');
+    this.#readable = readable;
+    this.#writable = writable;
+    this.#attached = Promise.resolve(socket);
+    if (socket instanceof Promise) socket.then((s) => this.#attach(s), (err) => this.#fail(err));
+    else this.#attach(socket);
+  }
+
+  #attach(socket: Socket): void {
+    this.#socket = socket;
+    for (const [kind, payload, settle] of this.#unsent.splice(0)) settle(this.#write(kind, payload));
+    if (this.#closed) {
+      this.#finishClose();
+      return;
+    }
+    // An idle connection never keeps its process alive; a wait on it does (see hold).
+    if (this.#holds === 0) socket.unref();
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.#parser.push(chunk);
+      } catch (err) {
+        this.#fail(err as Error);
+        socket.destroy();
+      }
+      // Read ahead only so far: what nobody receives stays in the kernel (and the sender waits).
+      if (this.#queuedBytes >= READ_AHEAD && this.#wakers.size === 0) socket.pause();
+      this.#wake();
+    });
+    socket.on('end', () => {
+      this.#eof = true;
+      this.#wake();
+    });
+    socket.on('error', (err) => this.#fail(err));
+    socket.on('close', () => {
+      this.#eof = true;
+      this.#wake();
+    });
+    socket.pause(); // reading starts when someone receives
+    if (this.#wanted) socket.resume();
+  }
+
+  #fail(err: Error): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A peer that vanished (killed, closed) is an end of file, not an error.
+    if (code === 'ECONNRESET' || code === 'EPIPE') this.#eof = true;
+    else this.#error ??= err;
+    this.#wake();
+  }
+
+  #wake(): void {
+    for (const wake of [...this.#wakers]) wake();
+  }
+
+  #want(): void {
+    this.#wanted = true;
+    if (this.#socket?.isPaused()) this.#socket.resume();
+  }
+
+  // ---- sending
+
+  /** Serializes `obj` (structured clone) and sends it as one message. */
+  send(obj: unknown): Promise<void> {
+    this.#checkWritable('send(obj)');
+    const payload = dumps(obj, messageContext, 'send(obj)');
+    return this.#write(KIND_OBJECT, payload);
+  }
+
+  /** Sends `size` bytes of `buf` from `offset` as one message. */
+  sendBytes(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): Promise<void> {
+    this.#checkWritable('sendBytes(buf)');
+    const bytes = asBuffer(buf, 'sendBytes(buf)');
+    if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`sendBytes: offset must be a non-negative integer, got ${offset}`);
+    if (offset > bytes.length) throw new RangeError(`sendBytes: offset ${offset} is past the end of the buffer (${bytes.length} bytes)`);
+    const n = size ?? bytes.length - offset;
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`sendBytes: size must be a non-negative integer, got ${size}`);
+    if (offset + n > bytes.length) throw new RangeError(`sendBytes: offset ${offset} + size ${n} is past the end of the buffer (${bytes.length} bytes)`);
+    return this.#write(KIND_BYTES, bytes.subarray(offset, offset + n));
+  }
+
+  #write(kind: number, payload: Buffer): Promise<void> {
+    if (payload.length > MAX_MESSAGE) throw new RangeError(`a message may be at most ${MAX_MESSAGE} bytes; this one is ${payload.length}`);
+    const socket = this.#socket;
+    if (!socket) {
+      // Until the socket exists, a send waits for it (and then for the kernel, like any other).
+      return new Promise((resolve) => this.#unsent.push([kind, payload, resolve]));
+    }
+    // Messages sent in one tick leave in one write (writev).
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(() => this.#uncork());
+    }
+    if (this.#inflight++ === 0) {
+      this.#releaseWrites = this.#readiness.hold!();
+      unflushed.add(this);
+    }
+    socket.write(header(kind, payload.length));
+    socket.write(payload, () => {
+      if (--this.#inflight > 0) return;
+      this.#releaseWrites?.();
+      this.#releaseWrites = null;
+      unflushed.delete(this);
+      for (const resolve of this.#flushWaiters.splice(0)) resolve();
+    });
+    if (socket.writableLength < WRITE_LIMIT) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => {
+        socket.off('drain', onDrain);
+        socket.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onClose = () => done(new EOFError('the connection closed before the message could be sent'));
+      socket.once('drain', onDrain);
+      socket.once('close', onClose);
+    });
+  }
+
+  #uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#socket?.uncork();
+  }
+
+  /** @internal resolves when the kernel has taken everything written so far. */
+  flushed(): Promise<void> {
+    this.#uncork();
+    if (this.#inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#flushWaiters.push(resolve));
+  }
+
+  // ---- receiving
+
+  /** The next message, deserialized (a byte message arrives as a Buffer). */
+  recv(options?: { signal?: AbortSignal }): Promise<any> {
+    this.#checkReadable('recv()');
+    return this.#next(options?.signal, 'recv()').then((frame) => (frame.kind === KIND_BYTES ? frame.payload : loads(frame.payload, messageContext)));
+  }
+
+  /** The next message's bytes. A message longer than `maxlength` throws and closes the connection. */
+  recvBytes(maxlength?: number | null, options?: { signal?: AbortSignal }): Promise<Buffer> {
+    this.#checkReadable('recvBytes()');
+    if (maxlength !== undefined && maxlength !== null && (!Number.isInteger(maxlength) || maxlength < 0)) {
+      throw new RangeError(`recvBytes: maxlength must be a non-negative integer, got ${maxlength}`);
+    }
+    return this.#recvBytes(maxlength, options?.signal);
+  }
+
+  async #recvBytes(maxlength: number | null | undefined, signal: AbortSignal | undefined): Promise<Buffer> {
+    const frame = await this.#next(signal, 'recvBytes()');
+    if (maxlength !== undefined && maxlength !== null && frame.payload.length > maxlength) {
+      this.close();
+      throw new ProcessError(`bad message length: the message has ${frame.payload.length} bytes, more than maxlength ${maxlength}; the connection is closed`);
+    }
+    return frame.payload;
+  }
+
+  /**
+   * Reads the next message into `buf` at `offset` and resolves with its length. A message that
+   * does not fit throws BufferTooShort, whose `data` is the whole message.
+   */
+  recvBytesInto(buf: ArrayBufferView | ArrayBuffer, offset = 0, options?: { signal?: AbortSignal }): Promise<number> {
+    this.#checkReadable('recvBytesInto(buf)');
+    const target = asBuffer(buf, 'recvBytesInto(buf)');
+    if (!Number.isInteger(offset) || offset < 0 || offset > target.length) {
+      throw new RangeError(`recvBytesInto: offset must be an integer from 0 to ${target.length}, got ${offset}`);
+    }
+    return this.#next(options?.signal, 'recvBytesInto(buf)').then(({ payload }) => {
+      if (payload.length > target.length - offset) throw new BufferTooShort(Buffer.from(payload));
+      payload.copy(target, offset);
+      return payload.length;
+    });
+  }
+
+  /** Whether a message (or the end of the stream) is ready, waiting up to `timeout` seconds. */
+  poll(timeout: number | null | WaitOptions = 0): Promise<boolean> {
+    this.#checkReadable('poll()');
+    const { ms, signal } = waitOptions(timeout, 'poll(timeout)');
+    return this.#poll(ms, signal);
+  }
+
+  async #poll(ms: number | null, signal: AbortSignal | undefined): Promise<boolean> {
+    if (this.#readiness.ready()) return true;
+    if (ms === 0) {
+      // Let the event loop read what the kernel already holds, as select() would see it.
+      this.#want();
+      await new Promise((resolve) => setImmediate(resolve));
+      return this.#readiness.ready();
+    }
+    return waitFor(this.#readiness, ms, signal);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<any, void, undefined> {
+    for (;;) {
+      try {
+        yield await this.recv();
+      } catch (err) {
+        if (err instanceof EOFError) return;
+        throw err;
+      }
+    }
+  }
+
+  async #next(signal: AbortSignal | undefined, what: string): Promise<Frame> {
+    if (!this.#readiness.ready()) await waitFor(this.#readiness, null, signal);
+    if (this.#head < this.#frames.length) {
+      const frame = this.#frames[this.#head];
+      this.#frames[this.#head++] = undefined as unknown as Frame;
+      if (this.#head === this.#frames.length) {
+        this.#frames = [];
+        this.#head = 0;
+      } else if (this.#head >= 1024 && this.#head * 2 >= this.#frames.length) {
+        this.#frames = this.#frames.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#queuedBytes -= frame.payload.length;
+      if (this.#queuedBytes < READ_AHEAD && this.#wanted) this.#socket?.resume();
+      return frame;
+    }
+    if (this.#closed) throw new ProcessError(`${what}: the connection is closed`);
+    if (this.#error) throw this.#error;
+    if (this.#parser.partial) throw new EOFError('the peer closed the connection in the middle of a message');
+    throw new EOFError('the peer closed the connection and every message has been received');
+  }
+
+  // ---- state
+
+  /** Closes this end; the peer then receives EOF after the messages already sent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#finishClose();
+    this.#wake();
+  }
+
+  /**
+   * Closes our descriptor once the socket exists, has left for every process it was lent to, and
+   * our writes are flushed. Never shutdown(): other processes may share the socket, and the peer
+   * sees EOF when the last descriptor closes, as in Python.
+   */
+  #finishClose(): void {
+    const socket = this.#socket;
+    if (!socket || this.#lent > 0) return;
+    void this.flushed().then(() => socket.destroy());
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+  get readable(): boolean {
+    return this.#readable;
+  }
+  get writable(): boolean {
+    return this.#writable;
+  }
+
+  [waitable](): Readiness {
+    return this.#readiness;
+  }
+
+  [reduce](ctx: TransferContext): Reduced {
+    if (this.#closed) throw new ProcessError('cannot send a closed Connection to another process');
+    if (this.#head < this.#frames.length) {
+      throw new ProcessError('this Connection has received messages not read yet; receive them before passing the Connection to another process');
+    }
+    // From now on the other process reads this socket; this copy stops reading ahead.
+    this.#wanted = false;
+    this.#socket?.pause();
+    let handle: unknown;
+    if (this.#socket) handle = ctx.duplicateForChild(this.#socket);
+    else {
+      this.#lent++;
+      handle = ctx.duplicateForChild({
+        socket: this.#attached,
+        sent: () => {
+          if (--this.#lent === 0 && this.#closed) this.#finishClose();
+        },
+      });
+    }
+    return [REBUILD_ID, { handle, readable: this.#readable, writable: this.#writable }];
+  }
+
+  toString(): string {
+    const dir = this.#readable && this.#writable ? 'duplex' : this.#readable ? 'read-only' : 'write-only';
+    return `<Connection ${dir}${this.#closed ? ' closed' : ''}>`;
+  }
+
+  #checkReadable(what: string): void {
+    if (this.#closed) throw new ProcessError(`${what}: the connection is closed`);
+    if (!this.#readable) throw new ProcessError(`${what}: this end of the pipe only sends (Pipe(false) returns [receiver, sender])`);
+  }
+
+  #checkWritable(what: string): void {
+    if (this.#closed) throw new ProcessError(`${what}: the connection is closed`);
+    if (!this.#writable) throw new ProcessError(`${what}: this end of the pipe only receives (Pipe(false) returns [receiver, sender])`);
+  }
+}
+
+function asBuffer(buf: unknown, what: string): Buffer {
+  if (Buffer.isBuffer(buf)) return buf;
+  if (ArrayBuffer.isView(buf)) return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (buf instanceof ArrayBuffer) return Buffer.from(buf);
+  throw new TypeError(`${what}: buf must be a Buffer, typed array or ArrayBuffer`);
+}
+
+registerRebuilder(REBUILD_ID, (st: { handle: unknown; readable: boolean; writable: boolean }, ctx) => new Connection(INTERNAL, ctx.detachHandle(st.handle), st.readable, st.writable));

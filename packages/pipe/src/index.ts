@@ -1,0 +1,15 @@
+import { registerContextFactory } from '@multiproc/core';
+import { Pipe } from './pipe';
+
+export { Connection } from './connection';
+export { Pipe } from './pipe';
+export { Listener, Client, type Address, type Family, type ListenerOptions } from './listener';
+
+// getContext(method).Pipe: a Pipe is the same whatever the start method.
+registerContextFactory('Pipe', () => Pipe);
+
+declare module '@multiproc/core' {
+  interface Context {
+    Pipe: typeof Pipe;
+  }
+}

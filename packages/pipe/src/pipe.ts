@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Connection, INTERNAL } from './connection';
+
+/**
+ * Node has no socketpair(): a Pipe is one connection to a private Unix socket this process
+ * listens on (in a 0700 directory of its own). connect() gives one end at once; the accepted end
+ * follows a tick later, which every operation of a Connection (all asynchronous) waits for.
+ */
+interface PairServer {
+  server: Server;
+  path: string;
+  /** Accepts arrive in the order of our connects: the n-th accept is the n-th Pipe's other end. */
+  waiting: ((socket: Socket) => void)[];
+}
+
+let pairs: PairServer | null = null;
+
+function pairServer(): PairServer {
+  if (pairs) return pairs;
+  const dir = mkdtempSync(join(tmpdir(), 'multiproc-'));
+  const path = join(dir, 'pipes.sock');
+  const waiting: PairServer['waiting'] = [];
+  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => waiting.shift()?.(socket));
+  server.listen({ path, backlog: 4096 });
+  server.unref();
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return (pairs = { server, path, waiting });
+}
+
+/**
+ * Python's `multiprocessing.Pipe(duplex)`: two connected Connections. With `duplex = false` the
+ * first only receives and the second only sends. Either end may be passed to a child process.
+ */
+export function Pipe(duplex = true): [Connection, Connection] {
+  if (typeof duplex !== 'boolean') throw new TypeError(`Pipe(duplex): duplex must be true or false, got ${typeof duplex}`);
+  const { path, waiting } = pairServer();
+  const accepted = new Promise<Socket>((resolve) => waiting.push(resolve));
+  const connected = connect({ path, allowHalfOpen: true });
+  return [new Connection(INTERNAL, accepted, true, duplex), new Connection(INTERNAL, connected, duplex, true)];
+}

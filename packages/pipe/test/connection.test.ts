@@ -1,0 +1,281 @@
+import { describe, expect, it } from 'vitest';
+import { BufferTooShort, EOFError, Empty, ProcessError } from '@multiproc/errors';
+import { Process, getContext, wait } from '@multiproc/core';
+import { Connection, Pipe } from '@multiproc/pipe';
+
+const targets = new URL('./fixtures/targets.mjs', import.meta.url);
+const ref = (name: string) => ({ module: targets, export: name });
+/** One event-loop turn: I/O that is ready gets done (not a timed wait). */
+const turn = () => new Promise((r) => setImmediate(r));
+
+describe('Pipe and Connection in one process', () => {
+  it('delivers messages in order, exactly once, both ways', async () => {
+    const [a, b] = Pipe();
+    for (let i = 0; i < 1000; i++) a.send({ i, s: 'x'.repeat(i % 50) });
+    for (let i = 0; i < 1000; i++) expect(await b.recv()).toEqual({ i, s: 'x'.repeat(i % 50) });
+    await b.send(new Map([[1, [2n, new Date(3)]]]));
+    expect(await a.recv()).toEqual(new Map([[1, [2n, new Date(3)]]]));
+    expect(await a.poll()).toBe(false);
+    a.close();
+    b.close();
+  });
+
+  it('carries our errors as their class, and buffers of any size up to 64 MiB here', async () => {
+    const [a, b] = Pipe();
+    await a.send(new Empty('none'));
+    const e = await b.recv();
+    expect(e).toBeInstanceOf(Empty);
+    expect(e.message).toBe('none');
+    const big = Buffer.alloc(64 * 2 ** 20, 7);
+    const sending = a.sendBytes(big);
+    const got = await b.recvBytes();
+    await sending;
+    expect(got.length).toBe(big.length);
+    expect(got.equals(big)).toBe(true);
+    await a.sendBytes(Buffer.alloc(0));
+    expect((await b.recvBytes()).length).toBe(0);
+    a.close();
+    b.close();
+  });
+
+  it('sendBytes takes offset and size; out-of-range ones throw', async () => {
+    const [a, b] = Pipe();
+    await a.sendBytes(Buffer.from('hello world'), 6);
+    await a.sendBytes(Buffer.from('hello world'), 0, 5);
+    await a.sendBytes(new Uint16Array([1, 2]));
+    expect((await b.recvBytes()).toString()).toBe('world');
+    expect((await b.recvBytes()).toString()).toBe('hello');
+    expect((await b.recvBytes()).length).toBe(4);
+    expect(() => a.sendBytes(Buffer.alloc(4), 5)).toThrow(RangeError);
+    expect(() => a.sendBytes(Buffer.alloc(4), 2, 3)).toThrow(/past the end/);
+    expect(() => a.sendBytes(Buffer.alloc(4), -1)).toThrow(RangeError);
+    expect(() => a.sendBytes('abc' as any)).toThrow(TypeError);
+    a.close();
+    b.close();
+  });
+
+  it('recvBytes(maxlength) throws for a longer message and closes; recvBytesInto throws BufferTooShort with the whole message', async () => {
+    const [a, b] = Pipe();
+    await a.sendBytes(Buffer.from('abcdef'));
+    const into = Buffer.alloc(10, 0);
+    expect(await b.recvBytesInto(into, 2)).toBe(6);
+    expect(into.subarray(2, 8).toString()).toBe('abcdef');
+    await a.sendBytes(Buffer.from('0123456789'));
+    const err = await b.recvBytesInto(Buffer.alloc(4)).catch((e) => e);
+    expect(err).toBeInstanceOf(BufferTooShort);
+    expect(err.data.toString()).toBe('0123456789');
+    await a.sendBytes(Buffer.from('too long'));
+    await expect(b.recvBytes(3)).rejects.toThrow(/bad message length/);
+    expect(b.closed).toBe(true);
+    a.close();
+  });
+
+  it('refuses an uncloneable value synchronously; the next message arrives intact', async () => {
+    const [a, b] = Pipe();
+    expect(() => a.send({ f: () => 1 })).toThrow(TypeError);
+    expect(() => a.send(Promise.resolve())).toThrow(/cannot be sent/);
+    await a.send('intact');
+    expect(await b.recv()).toBe('intact');
+    a.close();
+    b.close();
+  });
+
+  it('simplex pipes: the first end only receives, the second only sends', async () => {
+    const [r, w] = Pipe(false);
+    expect([r.readable, r.writable, w.readable, w.writable]).toEqual([true, false, false, true]);
+    expect(() => r.send(1)).toThrow(/only receives/);
+    expect(() => w.recv()).toThrow(/only sends/);
+    await w.send('one way');
+    expect(await r.recv()).toBe('one way');
+    r.close();
+    w.close();
+  });
+
+  it('poll(timeout) waits in seconds; EOF counts as ready; a closed peer gives EOFError once drained', async () => {
+    const [a, b] = Pipe();
+    expect(await b.poll()).toBe(false);
+    expect(await b.poll(0.05)).toBe(false);
+    const later = b.poll(null);
+    await a.send('x');
+    expect(await later).toBe(true);
+    expect(await b.recv()).toBe('x');
+    await a.send('last');
+    a.close();
+    expect(await b.poll(5)).toBe(true);
+    expect(await b.recv()).toBe('last');
+    expect(await b.poll(5)).toBe(true);
+    await expect(b.recv()).rejects.toBeInstanceOf(EOFError);
+    b.close();
+  });
+
+  it('closing one end wakes a pending recv, poll and wait on the other', async () => {
+    const [a, b] = Pipe();
+    const pending = [b.recv().catch((e) => e), b.poll(null), wait([b])];
+    await turn();
+    a.close();
+    const [recvErr, polled, waited] = await Promise.all(pending);
+    expect(recvErr).toBeInstanceOf(EOFError);
+    expect(polled).toBe(true);
+    expect(waited).toEqual([b]);
+    b.close();
+  });
+
+  it('for await yields messages until EOF; closed/readable/writable; usage after close throws', async () => {
+    const [a, b] = Pipe();
+    a.send(1);
+    a.send(2);
+    await a.send(3);
+    a.close();
+    const got = [];
+    for await (const x of b) got.push(x);
+    expect(got).toEqual([1, 2, 3]);
+    expect(a.closed).toBe(true);
+    expect(() => a.send(1)).toThrow(ProcessError);
+    expect(() => a.recv()).toThrow(/closed/);
+    b.close();
+    b.close();
+  });
+
+  it('recv({ signal }) rejects with AbortError and the connection stays usable', async () => {
+    const [a, b] = Pipe();
+    const ac = new AbortController();
+    const pending = b.recv({ signal: ac.signal });
+    ac.abort();
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    await a.send('after');
+    expect(await b.recv()).toBe('after');
+    a.close();
+    b.close();
+  });
+
+  it('backpressure: a sender nobody reads from waits instead of buffering without bound', async () => {
+    const [a, b] = Pipe();
+    const chunk = Buffer.alloc(256 * 1024);
+    let sent = 0;
+    // Send until a send stays pending across an event-loop turn: the kernel and our buffer are full.
+    for (;;) {
+      const p = a.sendBytes(chunk);
+      sent++;
+      const blocked = await Promise.race([p.then(() => false), turn().then(() => turn()).then(() => true)]);
+      if (blocked) break;
+      expect(sent).toBeLessThan(200); // 50 MiB: it must have blocked long before
+    }
+    expect(sent * chunk.length).toBeLessThan(16 * 2 ** 20);
+    for (let i = 0; i < sent; i++) expect((await b.recvBytes()).length).toBe(chunk.length);
+    a.close();
+    b.close();
+  });
+
+  it('is made only by Pipe, Listener and Client; bad arguments are named', () => {
+    expect(() => new (Connection as any)()).toThrow(/made by Pipe/);
+    expect(() => Pipe('yes' as any)).toThrow(TypeError);
+    expect(getContext('spawn').Pipe).toBe(Pipe);
+  });
+
+  it('cannot be sent through another Connection yet, and says so', async () => {
+    const [a, b] = Pipe();
+    const [c, d] = Pipe();
+    expect(() => a.send(c)).toThrow(/not supported yet/);
+    for (const x of [a, b, c, d]) x.close();
+  });
+});
+
+describe('Connections in child processes', () => {
+  it('the seed example: the child sends [42, null, "hello"]', async () => {
+    const [parentConn, childConn] = Pipe();
+    const p = new Process({ target: ref('sendSeed'), args: [childConn] });
+    p.start();
+    expect(await parentConn.recv()).toEqual([42, null, 'hello']);
+    await p.join();
+    expect(p.exitCode).toBe(0);
+    parentConn.close();
+    childConn.close();
+  });
+
+  it('either end works in the child, even one passed right after Pipe() returned', async () => {
+    for (const which of [0, 1]) {
+      const ends = Pipe();
+      const mine = ends[1 - which];
+      const p = new Process({ target: ref('echo'), args: [ends[which]] });
+      p.start();
+      ends[which].close(); // only the child holds it now
+      await mine.send({ n: which });
+      expect(await mine.recv()).toEqual({ n: which });
+      await mine.send('stop');
+      await expect(mine.recv()).rejects.toBeInstanceOf(EOFError);
+      await p.join();
+      mine.close();
+    }
+  });
+
+  it('two siblings talk over a Pipe the parent made, directly: the parent holds no end any more', async () => {
+    const [a, b] = Pipe();
+    const [report, reportIn] = Pipe();
+    const reader = new Process({ target: ref('sumUntilDone'), args: [a, reportIn] });
+    const writer = new Process({ target: ref('sendMany'), args: [b, 0] });
+    reader.start();
+    writer.start();
+    a.close();
+    b.close();
+    reportIn.close();
+    expect(await report.recv()).toBe(0);
+    await reader.join();
+    await writer.join();
+    report.close();
+  });
+
+  it('nothing sent right before a child exits is lost', async () => {
+    const [a, b] = Pipe();
+    const p = new Process({ target: ref('sendMany'), args: [b, 50_000] });
+    p.start();
+    b.close();
+    let n = 0;
+    for await (const x of a) {
+      if (x === 'done') break;
+      expect(x.i).toBe(n++);
+    }
+    expect(n).toBe(50_000);
+    await p.join();
+    a.close();
+  });
+
+  it('garbage from a peer gives a clear error, not a crash, hang or huge allocation', async () => {
+    const [a, b] = Pipe();
+    const p = new Process({ target: ref('writesGarbage'), args: [b] });
+    p.start();
+    b.close();
+    expect(await a.recv()).toBe('before');
+    await expect(a.recv()).rejects.toThrow(/not a multiproc message/);
+    await p.join();
+    a.close();
+  });
+
+  it('a peer killed in the middle of a message gives EOFError', async () => {
+    const [a, b] = Pipe();
+    const p = new Process({ target: ref('diesMidMessage'), args: [b] });
+    p.start();
+    b.close();
+    expect(await a.recv()).toBe('before');
+    await expect(a.recv()).rejects.toThrow(/in the middle of a message/);
+    await p.join();
+    expect(p.exitCode).toBe(-9);
+    a.close();
+  });
+
+  it('wait() takes Connections and sentinels together', async () => {
+    const [a, b] = Pipe();
+    const [go, goIn] = Pipe();
+    const p = new Process({ target: ref('sendsAfter'), args: [b, goIn] });
+    p.start();
+    b.close();
+    goIn.close();
+    expect(await wait([a, p.sentinel], 0.05)).toEqual([]);
+    await go.send('go');
+    expect(await wait([a, p.sentinel])).toContain(a);
+    expect(await a.recv()).toBe('late');
+    await p.join();
+    expect(await wait([a, p.sentinel])).toEqual([a, p.sentinel]); // EOF and ended
+    a.close();
+    go.close();
+  });
+});
