@@ -110,6 +110,33 @@ describe('examples ported from Python', () => {
   });
 });
 
+describe('Pipe and Listener/Client examples', () => {
+  test('pipe.ts: the seed example, the child sends [42, null, "hello"]', async () => {
+    const run = await runExample('pipe.ts');
+    expectClean(run);
+    expect(run.lines).toEqual(["[ 42, null, 'hello' ]"]);
+    expect(run.stderr).toBe('');
+  });
+
+  test('pipe-siblings.ts: two children talk over a Pipe the parent made', async () => {
+    const run = await runExample('pipe-siblings.ts');
+    expectClean(run);
+    expect(run.lines).toEqual(['consumer received a sum of 5050', 'producer exit 0, consumer exit 0']);
+  });
+
+  test('listener-client.ts: an authkey handshake, and a wrong key refused on both sides', async () => {
+    const run = await runExample('listener-client.ts');
+    expectClean(run);
+    expect(run.lines).toEqual([
+      "listener got: { greeting: 'hello from the client' }",
+      'client got: welcome',
+      'listener: AuthenticationError (true)',
+      'wrong-key client exit 1',
+    ]);
+    expect(run.stderr).toMatch(/^Process Process-2:\nAuthenticationError: the peer rejected our digest/);
+  });
+});
+
 describe('demo', () => {
   test('demo.mjs: processes introduce themselves and the parent reports how they ended', async () => {
     const run = await runExample('demo.mjs');

@@ -101,6 +101,9 @@ export class Connection {
   }
 
   #attach(socket: Socket): void {
+    // Not one byte is read until this process receives: a copy of an end that another process
+    // also holds (the parent's, once passed to a child) must never take that process's messages.
+    socket.pause();
     this.#socket = socket;
     for (const [kind, payload, settle] of this.#unsent.splice(0)) settle(this.#write(kind, payload));
     if (this.#closed) {
@@ -109,17 +112,6 @@ export class Connection {
     }
     // An idle connection never keeps its process alive; a wait on it does (see hold).
     if (this.#holds === 0) socket.unref();
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.#parser.push(chunk);
-      } catch (err) {
-        this.#fail(err as Error);
-        socket.destroy();
-      }
-      // Read ahead only so far: what nobody receives stays in the kernel (and the sender waits).
-      if (this.#queuedBytes >= READ_AHEAD && this.#wakers.size === 0) socket.pause();
-      this.#wake();
-    });
     socket.on('end', () => {
       this.#eof = true;
       this.#wake();
@@ -129,8 +121,28 @@ export class Connection {
       this.#eof = true;
       this.#wake();
     });
-    socket.pause(); // reading starts when someone receives
-    if (this.#wanted) socket.resume();
+    if (this.#wanted) this.#startReading(socket);
+  }
+
+  #reading = false;
+
+  /** Attaching a 'data' listener starts reading (even on a paused socket), so it waits until wanted. */
+  #startReading(socket: Socket): void {
+    if (!this.#reading) {
+      this.#reading = true;
+      socket.on('data', (chunk: Buffer) => {
+        try {
+          this.#parser.push(chunk);
+        } catch (err) {
+          this.#fail(err as Error);
+          socket.destroy();
+        }
+        // Read ahead only so far: what nobody receives stays in the kernel (and the sender waits).
+        if (this.#queuedBytes >= READ_AHEAD && this.#wakers.size === 0) socket.pause();
+        this.#wake();
+      });
+    }
+    socket.resume();
   }
 
   #fail(err: Error): void {
@@ -147,7 +159,7 @@ export class Connection {
 
   #want(): void {
     this.#wanted = true;
-    if (this.#socket?.isPaused()) this.#socket.resume();
+    if (this.#socket && (!this.#reading || this.#socket.isPaused())) this.#startReading(this.#socket);
   }
 
   // ---- sending
@@ -309,7 +321,7 @@ export class Connection {
         this.#head = 0;
       }
       this.#queuedBytes -= frame.payload.length;
-      if (this.#queuedBytes < READ_AHEAD && this.#wanted) this.#socket?.resume();
+      if (this.#reading && this.#queuedBytes < READ_AHEAD && this.#socket?.isPaused()) this.#socket.resume();
       return frame;
     }
     if (this.#closed) throw new ProcessError(`${what}: the connection is closed`);

@@ -208,6 +208,21 @@ describe('Connections in child processes', () => {
     }
   });
 
+  it("the parent's own copy of the child's end never takes the child's messages", async () => {
+    const [mine, childs] = Pipe();
+    const p = new Process({ target: ref('echo'), args: [childs] });
+    p.start(); // the parent keeps its copy of `childs` open, as Python code often does
+    for (let i = 0; i < 20; i++) {
+      await mine.send(i);
+      expect(await mine.recv()).toBe(i);
+    }
+    await mine.send('stop');
+    await p.join();
+    expect(p.exitCode).toBe(0);
+    mine.close();
+    childs.close();
+  });
+
   it('two siblings talk over a Pipe the parent made, directly: the parent holds no end any more', async () => {
     const [a, b] = Pipe();
     const [report, reportIn] = Pipe();

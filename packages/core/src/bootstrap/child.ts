@@ -16,7 +16,8 @@ const spawnRebuildContext: RebuildContext = {
     const t = token as { fd: number } | { handle: number };
     if ('handle' in t) return receiveHandle(t.handle);
     const { Socket } = require('node:net') as typeof import('node:net');
-    return new Socket({ fd: t.fd, readable: true, writable: true, allowHalfOpen: true });
+    // manualStart: the receiving Connection decides when to read (it may pass the end on, unread).
+    return new Socket({ fd: t.fd, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as object);
   },
 };
 
