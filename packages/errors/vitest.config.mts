@@ -1,10 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../vitest.package.mts';
 
-export default defineConfig({
-  test: {
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-    // Load our packages' built dist natively, as a user's program does, instead of transformed copies.
-    server: { deps: { external: [/\/packages\/[^/]+\/dist\//] } },
-  },
-});
+export default packageTestConfig();

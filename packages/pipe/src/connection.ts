@@ -70,6 +70,7 @@ export class Connection {
   #inflight = 0;
   #releaseWrites: (() => void) | null = null;
   #flushWaiters: (() => void)[] = [];
+  #drained: Promise<void> | null = null;
   #corked = false;
   #parser = new FrameParser((frame) => {
     this.#frames.push(frame);
@@ -209,10 +210,12 @@ export class Connection {
       for (const resolve of this.#flushWaiters.splice(0)) resolve();
     });
     if (socket.writableLength < WRITE_LIMIT) return Promise.resolve();
-    return new Promise((resolve, reject) => {
+    // Every send made while the buffer is full waits for the same drain.
+    return (this.#drained ??= new Promise<void>((resolve, reject) => {
       const done = (err?: Error) => {
         socket.off('drain', onDrain);
         socket.off('close', onClose);
+        this.#drained = null;
         if (err) reject(err);
         else resolve();
       };
@@ -220,7 +223,7 @@ export class Connection {
       const onClose = () => done(new EOFError('the connection closed before the message could be sent'));
       socket.once('drain', onDrain);
       socket.once('close', onClose);
-    });
+    }));
   }
 
   #uncork(): void {
