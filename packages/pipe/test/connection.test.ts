@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { BufferTooShort, EOFError, Empty, ProcessError } from '@multiproc/errors';
 import { Process, getContext, wait } from '@multiproc/core';
 import { Connection, Pipe } from '@multiproc/pipe';
+import { fileURLToPath } from 'node:url';
+import { runNode, whenGone } from '../../core/test/helpers/procs';
 
 const targets = new URL('./fixtures/targets.mjs', import.meta.url);
 const ref = (name: string) => ({ module: targets, export: name });
@@ -275,6 +277,15 @@ describe('Connections in child processes', () => {
     await p.join();
     expect(p.exitCode).toBe(-9);
     a.close();
+  });
+
+  it('a child blocked sending to a reader that dies ends promptly', async () => {
+    const run = runNode(fileURLToPath(new URL('./fixtures/parent-dies.mjs', import.meta.url)));
+    const child = Number((await run.line(/^child (\d+)$/))[1]);
+    await run.line(/^flooded$/); // the child is now waiting for the reader
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(await whenGone([child], 10_000)).toEqual([]);
   });
 
   it('wait() takes Connections and sentinels together', async () => {
