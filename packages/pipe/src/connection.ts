@@ -2,7 +2,6 @@ import { BufferTooShort, EOFError, ProcessError } from '@multiproc/errors';
 import {
   atChildExit,
   dumps,
-  loads,
   reduce,
   registerRebuilder,
   waitable,
@@ -15,7 +14,8 @@ import {
   type WaitOptions,
 } from '@multiproc/core';
 import type { Socket } from 'node:net';
-import { FrameParser, header, KIND_BYTES, KIND_OBJECT, MAX_MESSAGE, type Frame } from './framing';
+import { decode, encodePlain } from './fast-clone';
+import { FrameParser, HEADER, header, KIND_BYTES, KIND_OBJECT, MAX_MESSAGE, type Frame } from './framing';
 
 const REBUILD_ID = '@multiproc/pipe:Connection';
 /** Made only by Pipe(), Listener and Client. */
@@ -63,7 +63,7 @@ export class Connection {
   #wakers = new Set<() => void>();
   #holds = 0;
   /** Messages sent before the socket existed, written when it arrives. */
-  #unsent: [kind: number, payload: Buffer, settle: (p: Promise<void>) => void][] = [];
+  #unsent: [parts: Buffer[], length: number, untilKernel: boolean, settle: (p: Promise<void>) => void][] = [];
   /** Transfers of this not-yet-attached socket to other processes still under way. */
   #lent = 0;
   /** Writes not yet taken by the kernel; while there are any, the process stays alive. */
@@ -106,7 +106,7 @@ export class Connection {
     // also holds (the parent's, once passed to a child) must never take that process's messages.
     socket.pause();
     this.#socket = socket;
-    for (const [kind, payload, settle] of this.#unsent.splice(0)) settle(this.#write(kind, payload));
+    for (const [parts, length, untilKernel, settle] of this.#unsent.splice(0)) settle(this.#write(parts, length, untilKernel));
     if (this.#closed) {
       this.#finishClose();
       return;
@@ -168,8 +168,17 @@ export class Connection {
   /** Serializes `obj` (structured clone) and sends it as one message. */
   send(obj: unknown): Promise<void> {
     this.#checkWritable('send(obj)');
+    // Plain data takes the fast encoder (into a scratch buffer: copied into the frame at once).
+    const plain = encodePlain(obj, messageContext);
+    if (plain) {
+      const frame = Buffer.allocUnsafe(HEADER + plain.length);
+      frame.writeUInt32LE(plain.length, 0);
+      frame[4] = KIND_OBJECT;
+      plain.copy(frame, HEADER);
+      return this.#write([frame], plain.length, false);
+    }
     const payload = dumps(obj, messageContext, 'send(obj)');
-    return this.#write(KIND_OBJECT, payload);
+    return this.#write([header(KIND_OBJECT, payload.length), payload], payload.length, false);
   }
 
   /** Sends `size` bytes of `buf` from `offset` as one message. */
@@ -181,15 +190,18 @@ export class Connection {
     const n = size ?? bytes.length - offset;
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`sendBytes: size must be a non-negative integer, got ${size}`);
     if (offset + n > bytes.length) throw new RangeError(`sendBytes: offset ${offset} + size ${n} is past the end of the buffer (${bytes.length} bytes)`);
-    return this.#write(KIND_BYTES, bytes.subarray(offset, offset + n));
+    // The caller's buffer is not copied: the promise resolves once the kernel has the bytes, so
+    // the buffer may be reused after `await`, as after Python's send_bytes().
+    return this.#write([header(KIND_BYTES, n), bytes.subarray(offset, offset + n)], n, true);
   }
 
-  #write(kind: number, payload: Buffer): Promise<void> {
-    if (payload.length > MAX_MESSAGE) throw new RangeError(`a message may be at most ${MAX_MESSAGE} bytes; this one is ${payload.length}`);
+  /** Writes one message (its parts); resolves at once, when backpressured, or (`untilKernel`) when written. */
+  #write(parts: Buffer[], length: number, untilKernel: boolean): Promise<void> {
+    if (length > MAX_MESSAGE) throw new RangeError(`a message may be at most ${MAX_MESSAGE} bytes; this one is ${length}`);
     const socket = this.#socket;
     if (!socket) {
       // Until the socket exists, a send waits for it (and then for the kernel, like any other).
-      return new Promise((resolve) => this.#unsent.push([kind, payload, resolve]));
+      return new Promise((resolve) => this.#unsent.push([parts, length, untilKernel, resolve]));
     }
     // Messages sent in one tick leave in one write (writev).
     if (!this.#corked) {
@@ -201,14 +213,18 @@ export class Connection {
       this.#releaseWrites = this.#readiness.hold!();
       unflushed.add(this);
     }
-    socket.write(header(kind, payload.length));
-    socket.write(payload, () => {
+    let written!: () => void;
+    const inKernel = untilKernel ? new Promise<void>((resolve) => (written = resolve)) : null;
+    for (let i = 0; i < parts.length - 1; i++) socket.write(parts[i]);
+    socket.write(parts[parts.length - 1], () => {
+      written?.();
       if (--this.#inflight > 0) return;
       this.#releaseWrites?.();
       this.#releaseWrites = null;
       unflushed.delete(this);
       for (const resolve of this.#flushWaiters.splice(0)) resolve();
     });
+    if (inKernel) return inKernel;
     if (socket.writableLength < WRITE_LIMIT) return Promise.resolve();
     // Every send made while the buffer is full waits for the same drain.
     return (this.#drained ??= new Promise<void>((resolve, reject) => {
@@ -232,7 +248,10 @@ export class Connection {
     this.#socket?.uncork();
   }
 
-  /** @internal resolves when the kernel has taken everything written so far. */
+  /**
+   * Resolves when the kernel has taken everything sent so far (beyond Python: its send() blocks
+   * until then). A child does this for every Connection before it exits.
+   */
   flushed(): Promise<void> {
     this.#uncork();
     if (this.#inflight === 0) return Promise.resolve();
@@ -244,7 +263,7 @@ export class Connection {
   /** The next message, deserialized (a byte message arrives as a Buffer). */
   recv(options?: { signal?: AbortSignal }): Promise<any> {
     this.#checkReadable('recv()');
-    return this.#next(options?.signal, 'recv()').then((frame) => (frame.kind === KIND_BYTES ? frame.payload : loads(frame.payload, messageContext)));
+    return this.#next(options?.signal, 'recv()').then((frame) => (frame.kind === KIND_BYTES ? frame.payload : decode(frame.payload, messageContext, messageContext)));
   }
 
   /** The next message's bytes. A message longer than `maxlength` throws and closes the connection. */

@@ -82,7 +82,8 @@ export class Listener {
     this.#listening = new Promise((resolve, reject) => {
       this.#stopListening = reject;
       this.#server.once('listening', resolve);
-      this.#server.once('error', (err) => reject(new ProcessError(`Listener: cannot listen on ${JSON.stringify(this.address)}: ${err.message}`, { cause: err })));
+      // A later error (e.g. out of file descriptors while accepting) must not crash the process.
+      this.#server.on('error', (err) => reject(new ProcessError(`Listener: cannot listen on ${JSON.stringify(this.address)}: ${err.message}`, { cause: err })));
     });
     this.#listening.catch(() => {}); // reported by ready() and accept()
     if ('path' in this.#where) {

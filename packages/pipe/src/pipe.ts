@@ -24,6 +24,9 @@ function pairServer(): PairServer {
   const path = join(dir, 'pipes.sock');
   const waiting: PairServer['waiting'] = [];
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => waiting.shift()?.(socket));
+  // An accept error (out of file descriptors) must not crash the process; the Pipe's connect
+  // fails too, and its Connection reports that.
+  server.on('error', () => {});
   server.listen({ path, backlog: 4096 });
   server.unref();
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));

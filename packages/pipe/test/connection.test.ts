@@ -40,6 +40,30 @@ describe('Pipe and Connection in one process', () => {
     b.close();
   });
 
+  it('a buffer may be reused once sendBytes has resolved: the message keeps what was sent', async () => {
+    const [a, b] = Pipe();
+    const received = (async () => {
+      const firsts = [];
+      for (let i = 1; i <= 3; i++) {
+        const got = await b.recvBytes();
+        firsts.push([got[0], got[got.length - 1]]);
+      }
+      return firsts;
+    })();
+    const buf = Buffer.alloc(4 * 2 ** 20, 1);
+    for (let i = 1; i <= 3; i++) {
+      buf.fill(i); // reusing the buffer the previous send had
+      await a.sendBytes(buf);
+    }
+    expect(await received).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    a.close();
+    b.close();
+  });
+
   it('sendBytes takes offset and size; out-of-range ones throw', async () => {
     const [a, b] = Pipe();
     await a.sendBytes(Buffer.from('hello world'), 6);

@@ -1,0 +1,269 @@
+import { dumps, loads, reduce, type RebuildContext, type TransferContext } from '@multiproc/core';
+
+/**
+ * A fast path for the common message: plain data. It writes (and reads) the very bytes format
+ * of core's `dumps()` — the v8 serializer's wire format behind dumps' header — for a subset of
+ * values: null, undefined, booleans, numbers, Latin-1 strings, plain objects with non-index
+ * string keys, and dense arrays, without repeated objects. Anything else (Map, Date, Buffers,
+ * Errors, reducible objects, BigInt, other strings, shared references, cycles) makes the
+ * encoder give up and `dumps()` does the job; the decoder likewise hands anything it does not
+ * know to `loads()`. A send of a small object costs ~0.2 µs here instead of ~2 µs through
+ * `v8.Serializer` (whose per-call setup and `releaseBuffer` dominate for small values), and the
+ * receive side likewise. Both directions are checked against v8 in test/fast-clone.test.ts.
+ */
+
+// v8 serialization tags (v8/src/objects/value-serializer.cc).
+const T_PADDING = 0x00;
+const T_UNDEFINED = 0x5f; // _
+const T_NULL = 0x30; // 0
+const T_TRUE = 0x54; // T
+const T_FALSE = 0x46; // F
+const T_INT32 = 0x49; // I
+const T_DOUBLE = 0x4e; // N
+const T_ONE_BYTE = 0x22; // "
+const T_TWO_BYTE = 0x63; // c
+const T_UTF8 = 0x53; // S
+const T_OBJECT = 0x6f; // o
+const T_END_OBJECT = 0x7b; // {
+const T_DENSE = 0x41; // A
+const T_END_DENSE = 0x24; // $
+
+/** The bytes dumps() writes before the value: v8's header and dumps' "no reduced objects" flag. */
+let prefix: Buffer | null = null;
+function header(ctx: TransferContext): Buffer {
+  if (!prefix) {
+    const nul = dumps(null, ctx);
+    prefix = Buffer.from(nul.subarray(0, nul.length - 1)); // all but the null tag
+  }
+  return prefix;
+}
+
+const GIVE_UP = Symbol('give up');
+const INDEX = /^(?:0|[1-9]\d*)$/;
+const MAX_OBJECTS = 64;
+
+class Encoder {
+  buf = Buffer.allocUnsafeSlow(64 * 1024);
+  pos = 0;
+  seen: object[] = [];
+
+  byte(b: number): void {
+    if (this.pos >= this.buf.length) throw GIVE_UP;
+    this.buf[this.pos++] = b;
+  }
+
+  varint(n: number): void {
+    while (n >= 0x80) {
+      this.byte((n & 0x7f) | 0x80);
+      n >>>= 7;
+    }
+    this.byte(n);
+  }
+
+  string(s: string): void {
+    const n = s.length;
+    for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0xff) throw GIVE_UP;
+    this.byte(T_ONE_BYTE);
+    this.varint(n);
+    if (this.pos + n > this.buf.length) throw GIVE_UP;
+    this.pos += this.buf.write(s, this.pos, 'latin1');
+  }
+
+  value(v: unknown): void {
+    switch (typeof v) {
+      case 'number':
+        if ((v | 0) === v && !Object.is(v, -0)) {
+          this.byte(T_INT32);
+          this.varint(((v << 1) ^ (v >> 31)) >>> 0);
+        } else {
+          this.byte(T_DOUBLE);
+          if (this.pos + 8 > this.buf.length) throw GIVE_UP;
+          this.pos = this.buf.writeDoubleLE(v, this.pos);
+        }
+        return;
+      case 'string':
+        return this.string(v);
+      case 'boolean':
+        return this.byte(v ? T_TRUE : T_FALSE);
+      case 'undefined':
+        return this.byte(T_UNDEFINED);
+      case 'object':
+        if (v === null) return this.byte(T_NULL);
+        if (this.seen.length >= MAX_OBJECTS || this.seen.includes(v)) throw GIVE_UP;
+        this.seen.push(v);
+        if (Array.isArray(v)) return this.array(v);
+        if (Object.getPrototypeOf(v) !== Object.prototype || (v as any)[reduce] !== undefined) throw GIVE_UP;
+        return this.object(v as Record<string, unknown>);
+      default:
+        throw GIVE_UP;
+    }
+  }
+
+  array(a: unknown[]): void {
+    if (Object.getPrototypeOf(a) !== Array.prototype) throw GIVE_UP;
+    const n = a.length;
+    if (Object.keys(a).length !== n) throw GIVE_UP; // holes or extra properties
+    this.byte(T_DENSE);
+    this.varint(n);
+    for (let i = 0; i < n; i++) this.value(a[i]);
+    this.byte(T_END_DENSE);
+    this.varint(0);
+    this.varint(n);
+  }
+
+  object(o: Record<string, unknown>): void {
+    this.byte(T_OBJECT);
+    let count = 0;
+    for (const k in o) {
+      if (!Object.prototype.hasOwnProperty.call(o, k)) throw GIVE_UP; // inherited enumerable
+      if (INDEX.test(k)) throw GIVE_UP; // v8 writes index keys as numbers, first
+      const d = Object.getOwnPropertyDescriptor(o, k)!;
+      if (!('value' in d)) throw GIVE_UP; // accessors: v8 calls getters, leave that to it
+      this.string(k);
+      this.value(d.value);
+      count++;
+    }
+    this.byte(T_END_OBJECT);
+    this.varint(count);
+  }
+}
+
+const encoder = new Encoder();
+
+/**
+ * Serializes `value` as `dumps(value, ctx)` would be read by `loads()`, writing into a shared
+ * scratch buffer: returns a view valid until the next call, or null when the value is not plain
+ * data (the caller then uses dumps).
+ */
+export function encodePlain(value: unknown, ctx: TransferContext): Buffer | null {
+  const pre = header(ctx);
+  const e = encoder;
+  pre.copy(e.buf, 0);
+  e.pos = pre.length;
+  e.seen.length = 0;
+  try {
+    e.value(value);
+  } catch (err) {
+    if (err === GIVE_UP) return null;
+    throw err;
+  } finally {
+    e.seen.length = 0;
+  }
+  return e.buf.subarray(0, e.pos);
+}
+
+class Decoder {
+  buf!: Buffer;
+  pos = 0;
+
+  varint(): number {
+    let n = 0;
+    let shift = 0;
+    for (;;) {
+      if (this.pos >= this.buf.length) throw GIVE_UP;
+      const b = this.buf[this.pos++];
+      n += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return n;
+      shift += 7;
+      if (shift > 28) throw GIVE_UP;
+    }
+  }
+
+  value(): unknown {
+    if (this.pos >= this.buf.length) throw GIVE_UP;
+    const tag = this.buf[this.pos++];
+    switch (tag) {
+      case T_INT32: {
+        const z = this.varint();
+        return (z >>> 1) ^ -(z & 1);
+      }
+      case T_ONE_BYTE: {
+        const n = this.varint();
+        if (this.pos + n > this.buf.length) throw GIVE_UP;
+        const s = this.buf.toString('latin1', this.pos, this.pos + n);
+        this.pos += n;
+        return s;
+      }
+      case T_TWO_BYTE: {
+        const n = this.varint();
+        if (this.pos + n > this.buf.length || n & 1) throw GIVE_UP;
+        const s = this.buf.toString('utf16le', this.pos, this.pos + n);
+        this.pos += n;
+        return s;
+      }
+      case T_UTF8: {
+        const n = this.varint();
+        if (this.pos + n > this.buf.length) throw GIVE_UP;
+        const s = this.buf.toString('utf8', this.pos, this.pos + n);
+        this.pos += n;
+        return s;
+      }
+      case T_OBJECT: {
+        const o: Record<string, unknown> = {};
+        let count = 0;
+        for (;;) {
+          if (this.pos >= this.buf.length) throw GIVE_UP;
+          if (this.buf[this.pos] === T_END_OBJECT) {
+            this.pos++;
+            if (this.varint() !== count) throw GIVE_UP;
+            return o;
+          }
+          const k = this.value();
+          if (typeof k !== 'string' || k === '__proto__') throw GIVE_UP;
+          o[k] = this.value();
+          count++;
+        }
+      }
+      case T_DENSE: {
+        const n = this.varint();
+        if (n > this.buf.length - this.pos) throw GIVE_UP;
+        const a = new Array(n);
+        for (let i = 0; i < n; i++) {
+          if (this.buf[this.pos] === 0x2d /* '-' the hole */) throw GIVE_UP;
+          a[i] = this.value();
+        }
+        if (this.buf[this.pos++] !== T_END_DENSE || this.varint() !== 0 || this.varint() !== n) throw GIVE_UP;
+        return a;
+      }
+      case T_DOUBLE: {
+        if (this.pos + 8 > this.buf.length) throw GIVE_UP;
+        const d = this.buf.readDoubleLE(this.pos);
+        this.pos += 8;
+        return d;
+      }
+      case T_NULL:
+        return null;
+      case T_UNDEFINED:
+        return undefined;
+      case T_TRUE:
+        return true;
+      case T_FALSE:
+        return false;
+      case T_PADDING:
+        return this.value();
+      default:
+        throw GIVE_UP;
+    }
+  }
+}
+
+const decoder = new Decoder();
+
+/** `loads(data, ctx)`, decoding plain data in JavaScript and the rest through v8. */
+export function decode(data: Buffer, ctx: RebuildContext, tctx: TransferContext): unknown {
+  const pre = header(tctx);
+  if (data.length > pre.length && data.compare(pre, 0, pre.length, 0, pre.length) === 0) {
+    const d = decoder;
+    d.buf = data;
+    d.pos = pre.length;
+    try {
+      const v = d.value();
+      if (d.pos === data.length) return v;
+    } catch (err) {
+      if (err !== GIVE_UP) throw err;
+    } finally {
+      d.buf = null!;
+    }
+  }
+  return loads(data, ctx);
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { dumps, loads } from '@multiproc/core';
+import { decode as _decode, encodePlain as _encodePlain } from '../src/fast-clone';
+
+const tctx = { kind: 'message' as const, duplicateForChild: () => 0 };
+const rctx = { kind: 'message' as const, detachHandle: () => { throw new Error('no handles'); } };
+
+const samples: unknown[] = [
+  null, undefined, true, false, 0, -0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 1.5, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER,
+  '', 'hello', 'é à ÿ', 'x'.repeat(20000), 'snow ☃', '😀 two-byte',
+  [], [1, 2, 3], [42, null, 'hello'], [[[]]], { i: 1, s: 'hello' }, {}, { a: { b: { c: [1, { d: 'e' }] } } },
+  { '1': 'index key', a: 1 }, { 'x-y': 1, ['__proto__']: 5 }, [1, , 3], Object.assign([1, 2], { extra: true }),
+  new Map([[1, 2]]), new Set([1]), new Date(0), /re/g, 10n, Buffer.from('buf'), new Uint16Array([1, 2]), new Error('e'),
+  Object.create(null), Object.create({ inherited: 1 }), { get g() { return 1; } },
+];
+
+describe('the plain-data fast path reads and writes what v8 does', () => {
+  it.each(samples.map((v, i) => [i, v]))('sample %i: loads(fast encode) and fast decode(dumps) both give the structured clone', (_i, v) => {
+    const reference = loads(dumps(v, tctx), rctx);
+    const fast = _encodePlain(v, tctx);
+    if (fast) expect(loads(Buffer.from(fast), rctx)).toStrictEqual(reference);
+    expect(_decode(dumps(v, tctx), rctx, tctx)).toStrictEqual(reference);
+  });
+
+  it('keeps shared references and cycles to v8 (it gives up on them)', () => {
+    const shared = { x: 1 };
+    const cyclic: any = { a: 1 };
+    cyclic.self = cyclic;
+    expect(_encodePlain([shared, shared], tctx)).toBeNull();
+    expect(_encodePlain(cyclic, tctx)).toBeNull();
+    const back = _decode(dumps([shared, shared], tctx), rctx, tctx) as any[];
+    expect(back[0]).toBe(back[1]);
+  });
+
+  it('throws nothing of its own for values v8 refuses: dumps reports those', () => {
+    expect(_encodePlain({ f: () => 1 }, tctx)).toBeNull();
+    expect(() => dumps({ f: () => 1 }, tctx)).toThrow(TypeError);
+  });
+});
