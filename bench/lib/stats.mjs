@@ -17,3 +17,10 @@ export async function timeRuns(fn, { runs, warmup = 0 }) {
   }
   return out;
 }
+
+/** Runs `fn` `n` times and collects what it returns (one sample per repetition). */
+export async function reps(n, fn) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(await fn());
+  return out;
+}

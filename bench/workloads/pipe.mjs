@@ -4,6 +4,7 @@ import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { deserialize, serialize } from 'node:v8';
 import frames from '../children/frames.cjs';
+import { reps } from '../lib/stats.mjs';
 
 const child = (f) => new URL(`../children/${f}`, import.meta.url).pathname;
 const pipeTargets = new URL('../children/pipe-targets.mjs', import.meta.url);
@@ -37,12 +38,6 @@ async function rawChild(mode, count = 0, size = 0) {
 }
 
 const exited = (cp) => (cp.exitCode !== null ? Promise.resolve() : once(cp, 'exit'));
-
-async function reps(n, fn) {
-  const out = [];
-  for (let i = 0; i < n; i++) out.push(await fn());
-  return out;
-}
 
 async function ipcChild(mode, serialization, count = 0) {
   const cp = fork(child('ipc-child.cjs'), [mode, String(count)], { serialization, stdio: 'inherit' });

@@ -1,14 +1,9 @@
 // Queue workloads: queue_1to1_items_per_s, queue_2to2_items_per_s, queue_large_MBps — ours and Python's.
+import { reps } from '../lib/stats.mjs';
 import { needs } from './pipe.mjs';
 
 const targets = new URL('../children/queue-targets.mjs', import.meta.url);
 const ref = (name) => ({ module: targets, export: name });
-
-async function reps(n, fn) {
-  const out = [];
-  for (let i = 0; i < n; i++) out.push(await fn());
-  return out;
-}
 
 export default (size) => [
   {
