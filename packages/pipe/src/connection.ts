@@ -60,6 +60,8 @@ export class Connection {
   #eof = false;
   #error: Error | null = null;
   #wanted = false;
+  /** Whether our 'data' listener is attached (attaching it starts reading). */
+  #reading = false;
   #wakers = new Set<() => void>();
   #holds = 0;
   /** Messages sent before the socket existed, written when it arrives. */
@@ -106,6 +108,15 @@ export class Connection {
     // also holds (the parent's, once passed to a child) must never take that process's messages.
     socket.pause();
     this.#socket = socket;
+    socket.on('error', (err) => this.#fail(err));
+    socket.on('end', () => {
+      this.#eof = true;
+      this.#wake();
+    });
+    socket.on('close', () => {
+      this.#eof = true;
+      this.#wake();
+    });
     for (const [parts, length, untilKernel, settle] of this.#unsent.splice(0)) settle(this.#write(parts, length, untilKernel));
     if (this.#closed) {
       this.#finishClose();
@@ -113,19 +124,8 @@ export class Connection {
     }
     // An idle connection never keeps its process alive; a wait on it does (see hold).
     if (this.#holds === 0) socket.unref();
-    socket.on('end', () => {
-      this.#eof = true;
-      this.#wake();
-    });
-    socket.on('error', (err) => this.#fail(err));
-    socket.on('close', () => {
-      this.#eof = true;
-      this.#wake();
-    });
     if (this.#wanted) this.#startReading(socket);
   }
-
-  #reading = false;
 
   /** Attaching a 'data' listener starts reading (even on a paused socket), so it waits until wanted. */
   #startReading(socket: Socket): void {
