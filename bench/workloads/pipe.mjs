@@ -4,6 +4,7 @@ import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { deserialize, serialize } from 'node:v8';
 import frames from '../children/frames.cjs';
+import { startWithPipe } from '../lib/child.mjs';
 import { reps } from '../lib/stats.mjs';
 
 const child = (f) => new URL(`../children/${f}`, import.meta.url).pathname;
@@ -86,10 +87,7 @@ export default (size) => {
       ours: (mp) =>
         needs(mp, 'Pipe') ??
         reps(PIPE_RT_REPS, async () => {
-          const [a, b] = mp.Pipe();
-          const p = new mp.Process({ target: { module: pipeTargets, export: 'ponger' }, args: [b] });
-          p.start();
-          await a.recv(); // 'ready'
+          const { conn: a, done } = await startWithPipe(mp, { module: pipeTargets, export: 'ponger' }, (end) => [end]);
           const t0 = performance.now();
           for (let i = 0; i < PIPE_RT_COUNT; i++) {
             await a.send(1);
@@ -97,9 +95,7 @@ export default (size) => {
           }
           const us = ((performance.now() - t0) * 1000) / PIPE_RT_COUNT;
           await a.send(null);
-          await p.join();
-          a.close();
-          b.close();
+          await done();
           return us;
         }),
       peers: {
@@ -130,10 +126,7 @@ export default (size) => {
       ours: (mp) =>
         needs(mp, 'Pipe') ??
         reps(PIPE_SMALL_REPS, async () => {
-          const [a, b] = mp.Pipe();
-          const p = new mp.Process({ target: { module: pipeTargets, export: 'smallSender' }, args: [b, PIPE_SMALL_COUNT] });
-          p.start();
-          await a.recv();
+          const { conn: a, done } = await startWithPipe(mp, { module: pipeTargets, export: 'smallSender' }, (end) => [end, PIPE_SMALL_COUNT]);
           const t0 = performance.now();
           await a.send('go');
           let x;
@@ -141,9 +134,7 @@ export default (size) => {
           const rate = PIPE_SMALL_COUNT / ((performance.now() - t0) / 1000);
           if (x.i !== PIPE_SMALL_COUNT - 1) throw new Error('messages out of order');
           await a.recv(); // the sender's end marker
-          await p.join();
-          a.close();
-          b.close();
+          await done();
           return rate;
         }),
       peers: {
@@ -170,18 +161,13 @@ export default (size) => {
       ours: (mp) =>
         needs(mp, 'Pipe') ??
         reps(PIPE_BYTES_REPS, async () => {
-          const [a, b] = mp.Pipe();
-          const p = new mp.Process({ target: { module: pipeTargets, export: 'bytesSender' }, args: [b, PIPE_BYTES_COUNT, PIPE_BYTES_SIZE] });
-          p.start();
-          await a.recv();
+          const { conn: a, done } = await startWithPipe(mp, { module: pipeTargets, export: 'bytesSender' }, (end) => [end, PIPE_BYTES_COUNT, PIPE_BYTES_SIZE]);
           const t0 = performance.now();
           await a.send('go');
           let total = 0;
           for (let i = 0; i < PIPE_BYTES_COUNT; i++) total += (await a.recvBytes()).length;
           const gbps = total / ((performance.now() - t0) / 1000) / 1e9;
-          await p.join();
-          a.close();
-          b.close();
+          await done();
           return gbps;
         }),
       peers: {

@@ -1,4 +1,5 @@
 // Queue workloads: queue_1to1_items_per_s, queue_2to2_items_per_s, queue_large_MBps — ours and Python's.
+import { startWithPipe } from '../lib/child.mjs';
 import { reps } from '../lib/stats.mjs';
 import { needs } from './pipe.mjs';
 
@@ -16,19 +17,14 @@ export default (size) => [
       needs(mp, 'Queue') ??
       reps(size.QUEUE_1TO1_REPS, async () => {
         const q = new mp.Queue();
-        const [a, b] = mp.Pipe();
-        const p = new mp.Process({ target: ref('producer'), args: [q, b, size.QUEUE_1TO1_COUNT, false] });
-        p.start();
-        await a.recv();
+        const { conn: a, done } = await startWithPipe(mp, ref('producer'), (end) => [q, end, size.QUEUE_1TO1_COUNT, false]);
         const t0 = performance.now();
         await a.send('go');
         let x;
         for (let i = 0; i < size.QUEUE_1TO1_COUNT; i++) x = await q.get();
         const rate = size.QUEUE_1TO1_COUNT / ((performance.now() - t0) / 1000);
         if (x.i !== size.QUEUE_1TO1_COUNT - 1) throw new Error('items out of order');
-        await p.join();
-        a.close();
-        b.close();
+        await done();
         q.close();
         await q.joinThread();
         return rate;
@@ -44,25 +40,19 @@ export default (size) => [
       needs(mp, 'Queue') ??
       reps(size.QUEUE_2TO2_REPS, async () => {
         const q = new mp.Queue();
-        const make = (target, args) => {
-          const [a, b] = mp.Pipe();
-          return { p: new mp.Process({ target: ref(target), args: [q, b, ...args] }), a, b };
-        };
-        const prods = Array.from({ length: size.QUEUE_2TO2_PRODUCERS }, () => make('producer', [size.QUEUE_2TO2_PER_PRODUCER, true]));
-        const cons = Array.from({ length: size.QUEUE_2TO2_CONSUMERS }, () => make('consumer', []));
-        for (const { p } of [...prods, ...cons]) p.start();
-        for (const { a } of [...prods, ...cons]) await a.recv();
+        // All four start together, as in mp_bench.py, then each has said 'ready'.
+        const start = (target, args) => startWithPipe(mp, ref(target), (end) => [q, end, ...args]);
+        const [prods, cons] = await Promise.all([
+          Promise.all(Array.from({ length: size.QUEUE_2TO2_PRODUCERS }, () => start('producer', [size.QUEUE_2TO2_PER_PRODUCER, true]))),
+          Promise.all(Array.from({ length: size.QUEUE_2TO2_CONSUMERS }, () => start('consumer', []))),
+        ]);
         const t0 = performance.now();
-        for (const { a } of prods) await a.send('go');
+        for (const { conn } of prods) await conn.send('go');
         let total = 0;
-        for (const { a } of cons) total += await a.recv();
+        for (const { conn } of cons) total += await conn.recv();
         const rate = total / ((performance.now() - t0) / 1000);
         if (total !== size.QUEUE_2TO2_PRODUCERS * size.QUEUE_2TO2_PER_PRODUCER) throw new Error(`consumers got ${total} items`);
-        for (const { p, a, b } of [...prods, ...cons]) {
-          await p.join();
-          a.close();
-          b.close();
-        }
+        for (const child of [...prods, ...cons]) await child.done();
         q.close();
         return rate;
       }),
@@ -77,18 +67,13 @@ export default (size) => [
       needs(mp, 'Queue') ??
       reps(size.QUEUE_LARGE_REPS, async () => {
         const q = new mp.Queue();
-        const [a, b] = mp.Pipe();
-        const p = new mp.Process({ target: ref('largeProducer'), args: [q, b, size.QUEUE_LARGE_COUNT, size.QUEUE_LARGE_SIZE] });
-        p.start();
-        await a.recv();
+        const { conn: a, done } = await startWithPipe(mp, ref('largeProducer'), (end) => [q, end, size.QUEUE_LARGE_COUNT, size.QUEUE_LARGE_SIZE]);
         const t0 = performance.now();
         await a.send('go');
         let total = 0;
         for (let i = 0; i < size.QUEUE_LARGE_COUNT; i++) total += (await q.get()).length;
         const mbps = total / ((performance.now() - t0) / 1000) / 1e6;
-        await p.join();
-        a.close();
-        b.close();
+        await done();
         q.close();
         return mbps;
       }),
