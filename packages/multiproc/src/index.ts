@@ -3,3 +3,4 @@
 export * from '@multiproc/errors';
 export * from '@multiproc/core';
 export * from '@multiproc/pipe';
+export * from '@multiproc/queue';

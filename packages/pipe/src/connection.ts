@@ -30,7 +30,7 @@ const unflushed = new Set<Connection>();
 atChildExit(() => Promise.all([...unflushed].map((c) => c.flushed())).then(() => undefined));
 
 /** Sending a Connection inside a message (to a process already running). */
-const messageContext: TransferContext & RebuildContext = {
+export const messageContext: TransferContext & RebuildContext = {
   kind: 'message',
   duplicateForChild() {
     throw new ProcessError(

@@ -13,3 +13,6 @@ declare module '@multiproc/core' {
     Pipe: typeof Pipe;
   }
 }
+
+/** @internal how @multiproc/queue encodes its items, so they travel exactly as Connection messages do */
+export { encodeMessage as _encodeMessage, decodeMessage as _decodeMessage } from './codec';

@@ -1,0 +1,56 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ProcessError } from '@multiproc/errors';
+import { signedFields, type QueueDescriptor } from './wire';
+
+interface Broker {
+  dir: string;
+  secret: Buffer;
+  next: number;
+}
+
+let broker: Broker | null = null;
+/** How long the first Queue of a process waits for its broker thread to listen. */
+const START_LIMIT_MS = 30_000;
+
+/**
+ * Starts this process's broker thread the first time a Queue is made here. The constructor waits
+ * (a few ms, once) until it listens, so the queue can be passed to a child the moment it exists.
+ * The thread is unref'd: it never keeps the process alive, and it ends with it.
+ */
+function start(): Broker {
+  const dir = mkdtempSync(join(tmpdir(), 'multiproc-queue-'));
+  const secret = randomBytes(32);
+  const ready = new SharedArrayBuffer(4);
+  const flag = new Int32Array(ready);
+  const worker = new Worker(join(__dirname, 'broker.js'), {
+    workerData: { dir, secret, ready },
+    // The broker is plain CommonJS: no loaders (tsx, …) of the program are needed there.
+    execArgv: [],
+    stdout: false,
+    stderr: false,
+  });
+  worker.on('error', (err) => {
+    // Participants see their connections end with a clear error; this keeps the process up.
+    process.emitWarning(`multiproc: the queue broker thread failed: ${err.stack ?? err}`);
+  });
+  worker.unref();
+  const waited = Atomics.wait(flag, 0, 0, START_LIMIT_MS);
+  if (waited === 'timed-out' || Atomics.load(flag, 0) !== 1) {
+    void worker.terminate();
+    throw new ProcessError(`Queue(): the queue broker thread did not start (${waited === 'timed-out' ? 'timed out' : 'failed to listen'} in ${dir})`);
+  }
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return { dir, secret, next: 0 };
+}
+
+/** A new queue at this process's broker. */
+export function newQueue(maxsize: number, joinable: boolean): QueueDescriptor {
+  const b = (broker ??= start());
+  const fields = { n: b.next++, maxsize, joinable };
+  const token = createHmac('sha256', b.secret).update(signedFields(fields)).digest('hex');
+  return { dir: b.dir, ...fields, token, owner: process.pid };
+}

@@ -1,0 +1,308 @@
+/**
+ * The broker: a worker thread of the process that created a queue, holding that process's queues'
+ * items. It keeps running while the creating process's main thread is busy, so a queue between
+ * two children flows whatever their parent does. Every participant, the creator's main thread
+ * included, talks to it over a Unix socket in a private directory. See docs/queue.md.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { workerData } from 'node:worker_threads';
+import { Fifo } from './fifo';
+import {
+  FrameReader,
+  frame,
+  signedFields,
+  SIZE_BYTES,
+  SLOT_BYTES,
+  SLOT_HANDED,
+  SLOT_PUTS_RECEIVED,
+  T,
+  u32Frame,
+  type QueueDescriptor,
+} from './wire';
+
+interface Queue {
+  n: number;
+  maxsize: number;
+  joinable: boolean;
+  items: Fifo<Buffer>;
+  /** Items sent to consumers that have not said they handed them over yet. */
+  inflight: number;
+  /** Permits granted to producers and not used yet. */
+  granted: number;
+  /** Consumers with credit, served round robin. */
+  takers: Conn[];
+  /** Producers waiting for permits, served in order. */
+  putters: Conn[];
+  unfinished: number;
+  joins: [Conn, number][];
+  dirty: boolean;
+}
+
+interface Conn {
+  socket: Socket;
+  reader: FrameReader;
+  queue: Queue | null;
+  slot: number;
+  credit: number;
+  inflight: Fifo<Buffer>;
+  handedSeen: number;
+  putsReceived: number;
+  permitsWanted: number;
+  permitsHeld: number;
+  out: Buffer[];
+  dirty: boolean;
+}
+
+const { dir, secret, ready } = workerData as { dir: string; secret: Uint8Array; ready: SharedArrayBuffer };
+const flag = new Int32Array(ready);
+const queues = new Map<number, Queue>();
+const ledger = openSync(join(dir, 'ledger'), 'w+', 0o600);
+const sizes = openSync(join(dir, 'sizes'), 'w+', 0o600);
+const freeSlots: number[] = [];
+let nextSlot = 0;
+const touched = new Set<Conn>();
+const f64 = Buffer.alloc(16);
+
+function verify(d: QueueDescriptor): boolean {
+  const want = createHmac('sha256', secret).update(signedFields(d)).digest();
+  const got = Buffer.from(String(d.token), 'hex');
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+function queueFor(d: QueueDescriptor): Queue {
+  let q = queues.get(d.n);
+  if (!q) {
+    q = { n: d.n, maxsize: d.maxsize, joinable: d.joinable, items: new Fifo(), inflight: 0, granted: 0, takers: [], putters: [], unfinished: 0, joins: [], dirty: true };
+    queues.set(d.n, q);
+  }
+  return q;
+}
+
+function send(c: Conn, f: Buffer): void {
+  c.out.push(f);
+  touched.add(c);
+}
+
+function room(q: Queue): number {
+  return q.maxsize - (q.items.length + q.inflight + q.granted);
+}
+
+function onFrame(c: Conn, type: number, payload: Buffer, whole: Buffer): void {
+  const q = c.queue;
+  if (!q) {
+    if (type !== T.Hello) throw new Error('the first message must be a greeting');
+    const d = JSON.parse(payload.toString()) as QueueDescriptor;
+    if (!verify(d)) throw new Error('this queue does not exist here (bad token)');
+    c.queue = queueFor(d);
+    c.slot = freeSlots.pop() ?? nextSlot++;
+    writeSync(ledger, Buffer.alloc(SLOT_BYTES), 0, SLOT_BYTES, c.slot * SLOT_BYTES);
+    send(c, u32Frame(T.Hello, c.slot));
+    return;
+  }
+  q.dirty = true;
+  touched.add(c);
+  switch (type) {
+    case T.Item:
+      q.items.push(whole);
+      c.putsReceived++;
+      c.dirty = true;
+      if (q.joinable) q.unfinished++;
+      if (c.permitsHeld > 0) {
+        c.permitsHeld--;
+        q.granted--;
+      }
+      break;
+    case T.Want:
+      c.credit += payload.readUInt32LE(0);
+      acknowledge(c, q, payload.readDoubleLE(4));
+      if (c.credit > 0 && !q.takers.includes(c)) q.takers.push(c);
+      break;
+    case T.Cancel: {
+      // Credit not used yet is withdrawn; what was already sent is the participant's to keep.
+      const k = Math.min(c.credit, payload.readUInt32LE(0));
+      c.credit -= k;
+      if (c.credit === 0) q.takers = q.takers.filter((x) => x !== c);
+      send(c, u32Frame(T.Cancel, k));
+      break;
+    }
+    case T.Try: {
+      const item = q.items.shift();
+      if (item) deliver(c, q, item);
+      else send(c, frame(T.Try));
+      break;
+    }
+    case T.Permit:
+      c.permitsWanted += payload.readUInt32LE(0);
+      if (!q.putters.includes(c)) q.putters.push(c);
+      break;
+    case T.TryPermit:
+      if (room(q) > 0) {
+        q.granted++;
+        c.permitsHeld++;
+        send(c, u32Frame(T.Permit, 1));
+      } else send(c, frame(T.TryPermit));
+      break;
+    case T.Release: {
+      const back = Math.min(payload.readUInt32LE(0), c.permitsHeld);
+      c.permitsHeld -= back;
+      q.granted -= back;
+      c.permitsWanted = Math.max(0, c.permitsWanted - payload.readUInt32LE(4));
+      break;
+    }
+    case T.TaskDone: {
+      const n = payload.readUInt32LE(0);
+      const ok = n <= q.unfinished;
+      if (ok) q.unfinished -= n;
+      send(c, frame(T.TaskDone, Buffer.from([ok ? 1 : 0])));
+      if (q.unfinished === 0) settleJoins(q);
+      break;
+    }
+    case T.Join:
+      q.joins.push([c, payload.readUInt32LE(0)]);
+      if (q.unfinished === 0) settleJoins(q);
+      break;
+    default:
+      throw new Error(`unexpected message type ${type}`);
+  }
+}
+
+/** The consumer has handed `handed` items to its program in all: those are gone for good. */
+function acknowledge(c: Conn, q: Queue, handed: number): void {
+  for (; c.handedSeen < handed && c.inflight.length > 0; c.handedSeen++) {
+    c.inflight.shift();
+    q.inflight--;
+  }
+  c.dirty = true;
+}
+
+function deliver(c: Conn, q: Queue, item: Buffer): void {
+  c.inflight.push(item);
+  q.inflight++;
+  send(c, item);
+}
+
+function settleJoins(q: Queue): void {
+  for (const [c, id] of q.joins) send(c, u32Frame(T.Join, id));
+  q.joins = [];
+}
+
+function dispatch(q: Queue): void {
+  while (q.items.length > 0 && q.takers.length > 0) {
+    const c = q.takers[0];
+    deliver(c, q, q.items.shift()!);
+    if (--c.credit === 0) q.takers.shift();
+    else if (q.takers.length > 1) q.takers.push(q.takers.shift()!);
+  }
+  if (q.maxsize > 0) {
+    while (q.putters.length > 0 && room(q) > 0) {
+      const c = q.putters[0];
+      const n = Math.min(c.permitsWanted, room(q));
+      q.granted += n;
+      c.permitsHeld += n;
+      c.permitsWanted -= n;
+      send(c, u32Frame(T.Permit, n));
+      if (c.permitsWanted === 0) q.putters.shift();
+    }
+  }
+  writeSync(sizes, (f64.writeDoubleLE(q.items.length + q.inflight, 0), f64), 0, SIZE_BYTES, q.n * SIZE_BYTES);
+  q.dirty = false;
+}
+
+/** After each batch of input: hand items out, publish sizes, write what each connection is owed. */
+function settle(): void {
+  for (const q of queues.values()) if (q.dirty) dispatch(q);
+  for (const c of touched) {
+    if (c.dirty && c.queue) {
+      f64.writeDoubleLE(c.putsReceived, 0);
+      f64.writeDoubleLE(c.handedSeen, 8);
+      writeSync(ledger, f64, 0, 16, c.slot * SLOT_BYTES + SLOT_PUTS_RECEIVED);
+      c.dirty = false;
+    }
+    if (c.out.length > 0 && !c.socket.destroyed) write(c.socket, c.out);
+    c.out = [];
+  }
+  touched.clear();
+}
+
+/** Small frames are joined into one write; big ones go as they are (no copy). */
+function write(socket: Socket, frames: Buffer[]): void {
+  if (frames.length === 1) socket.write(frames[0]);
+  else if (frames.length * 4096 > frames.reduce((n, f) => n + f.length, 0)) socket.write(Buffer.concat(frames));
+  else {
+    socket.cork();
+    for (const f of frames) socket.write(f);
+    socket.uncork();
+  }
+}
+
+/**
+ * A participant left (closed, exited, killed). Its ledger slot says how many of the items sent
+ * to it were handed to its program: those are gone; the rest go back to the front of the queue.
+ */
+function leave(c: Conn): void {
+  const q = c.queue;
+  touched.delete(c);
+  if (!q) return;
+  c.queue = null;
+  readSync(ledger, f64, 0, 8, c.slot * SLOT_BYTES + SLOT_HANDED);
+  acknowledge(c, q, f64.readDoubleLE(0));
+  const back = c.inflight.drain();
+  q.inflight -= back.length;
+  if (back.length > 0) q.items.unshiftAll(back);
+  q.granted -= c.permitsHeld;
+  q.takers = q.takers.filter((x) => x !== c);
+  q.putters = q.putters.filter((x) => x !== c);
+  q.joins = q.joins.filter(([x]) => x !== c);
+  freeSlots.push(c.slot);
+  q.dirty = true;
+  settle();
+}
+
+const server = createServer({ allowHalfOpen: true }, (socket) => {
+  const c: Conn = {
+    socket,
+    reader: null!,
+    queue: null,
+    slot: -1,
+    credit: 0,
+    inflight: new Fifo(),
+    handedSeen: 0,
+    putsReceived: 0,
+    permitsWanted: 0,
+    permitsHeld: 0,
+    out: [],
+    dirty: false,
+  };
+  c.reader = new FrameReader((type, payload, whole) => onFrame(c, type, payload, whole));
+  socket.on('data', (chunk: Buffer) => {
+    try {
+      c.reader.push(chunk);
+    } catch (err) {
+      // Garbage or a forged greeting: say why, drop this participant, keep serving the others.
+      socket.end(frame(T.Error, Buffer.from((err as Error).message)), () => socket.destroy());
+      socket.removeAllListeners('data');
+      leave(c);
+      return;
+    }
+    settle();
+  });
+  socket.on('end', () => socket.end());
+  socket.on('error', () => socket.destroy());
+  socket.on('close', () => leave(c));
+});
+server.on('error', (err) => {
+  Atomics.store(flag, 0, 2);
+  Atomics.notify(flag, 0);
+  throw err;
+});
+server.listen(join(dir, 'queue.sock'), () => {
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+});
+process.on('exit', () => {
+  closeSync(ledger);
+  closeSync(sizes);
+});

@@ -1,0 +1,32 @@
+/** A FIFO with O(1) shift (Array#shift is O(n) on large arrays). */
+export class Fifo<V> {
+  #items: V[] = [];
+  #head = 0;
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+  push(v: V): void {
+    this.#items.push(v);
+  }
+  shift(): V | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const v = this.#items[this.#head];
+    this.#items[this.#head++] = undefined!;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return v;
+  }
+  /** Puts `vs` back in front, in their order. */
+  unshiftAll(vs: V[]): void {
+    this.#items = vs.concat(this.#items.slice(this.#head));
+    this.#head = 0;
+  }
+  drain(): V[] {
+    const vs = this.#items.slice(this.#head);
+    this.#items = [];
+    this.#head = 0;
+    return vs;
+  }
+}

@@ -1,0 +1,20 @@
+import { registerContextFactory, registerRebuilder } from '@multiproc/core';
+import { JoinableQueue, Queue, REBUILD_ID, rebuildQueue, SimpleQueue } from './queue';
+
+export { Queue, JoinableQueue, SimpleQueue } from './queue';
+export type { BlockingOptions } from './options';
+
+registerRebuilder(REBUILD_ID, rebuildQueue);
+
+// getContext(method).Queue and friends: a queue is the same whatever the start method.
+registerContextFactory('Queue', () => Queue);
+registerContextFactory('JoinableQueue', () => JoinableQueue);
+registerContextFactory('SimpleQueue', () => SimpleQueue);
+
+declare module '@multiproc/core' {
+  interface Context {
+    Queue: typeof Queue;
+    JoinableQueue: typeof JoinableQueue;
+    SimpleQueue: typeof SimpleQueue;
+  }
+}

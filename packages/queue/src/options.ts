@@ -1,0 +1,37 @@
+import { describeValue, secondsToMs } from '@multiproc/core';
+
+export interface BlockingOptions {
+  block?: boolean;
+  timeout?: number | null;
+  signal?: AbortSignal;
+}
+
+export interface Parsed {
+  block: boolean;
+  ms: number | null;
+  signal: AbortSignal | undefined;
+}
+
+/** Accepts Python's positional form `(block, timeout)` and the options object `{ block, timeout, signal }`. */
+export function blockingOptions(arg: unknown, timeout: unknown, what: string): Parsed {
+  if (arg !== null && typeof arg === 'object') {
+    if (timeout !== undefined) throw new TypeError(`${what}: pass either an options object or (block, timeout), not both`);
+    const { block = true, timeout: t, signal, ...rest } = arg as BlockingOptions;
+    const unknown = Object.keys(rest);
+    if (unknown.length) throw new TypeError(`${what}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; the options are block, timeout and signal`);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${what}: signal must be an AbortSignal, got ${describeValue(signal)}`);
+    return { block: checkBlock(block, what), ms: secondsToMs(t, `${what}: timeout`), signal };
+  }
+  return { block: checkBlock(arg ?? true, what), ms: secondsToMs(timeout, `${what}: timeout`), signal: undefined };
+}
+
+function checkBlock(block: unknown, what: string): boolean {
+  if (typeof block !== 'boolean') throw new TypeError(`${what}: block must be true or false, got ${describeValue(block)}`);
+  return block;
+}
+
+/** `{ timeout, signal }` or a number of seconds. */
+export function waitArgs(arg: unknown, what: string): Parsed {
+  if (arg !== null && typeof arg === 'object') return blockingOptions({ block: true, ...arg }, undefined, what);
+  return blockingOptions(true, arg, what);
+}

@@ -1,0 +1,519 @@
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { abortError, atChildExit } from '@multiproc/core';
+import { Empty, Full, ProcessError } from '@multiproc/errors';
+import { _decodeMessage, _encodeMessage } from '@multiproc/pipe';
+import { Fifo } from './fifo';
+import { FrameReader, HEADER, SIZE_BYTES, SLOT_BYTES, SLOT_HANDED, T, frame, u32Frame, type QueueDescriptor } from './wire';
+
+/** Frames are gathered into one write per tick, or sooner once this many bytes wait. */
+const BATCH = 64 * 1024;
+/** Bytes queued in the socket past which put() waits for the broker to take them. */
+const WRITE_LIMIT = 4 * 1024 * 1024;
+/**
+ * A consumer that takes items quickly asks for a few ahead (up to MAX_AHEAD, about WINDOW_MS of
+ * its pace), so it is not paying a round trip per item; a slow one asks only for what it waits
+ * for, so it does not sit on items other consumers could take.
+ */
+const MAX_AHEAD = 256;
+const WINDOW_MS = 2;
+
+interface Waiter {
+  resolve(value: any): void;
+  reject(err: Error): void;
+  nowait: boolean;
+  done?(): void;
+}
+
+interface Putter extends Waiter {
+  frame: Buffer;
+}
+
+const RESOLVED = Promise.resolve();
+/** A closed queue's error: for-await ends quietly on it. */
+export const CLOSED = Symbol('multiproc.queue.closed');
+
+/** Participants with writes not yet handed to the kernel: a child flushes them before it exits. */
+const open = new Set<Participant>();
+atChildExit(() => Promise.all([...open].filter((p) => p.joinAtExit).map((p) => p.flushed())).then(() => undefined));
+process.on('exit', () => {
+  for (const p of open) if (p.joinAtExit) p.flushSync();
+});
+
+/**
+ * One process's connection to a queue's broker: writes items and requests, keeps the items sent
+ * ahead to this consumer, and settles the waits. The public classes check arguments and call it.
+ */
+export class Participant {
+  joinAtExit = true;
+  #socket: Socket;
+  #failure: Error | null = null;
+  #closed = false;
+  #slot = -1;
+  #ledger = -1;
+  #sizes = -1;
+  #holds = 0;
+
+  #batch = Buffer.allocUnsafe(BATCH);
+  #pos = 0;
+  #scheduled = false;
+
+  #items = new Fifo<Buffer>();
+  #getters: Waiter[] = [];
+  #blocking = 0;
+  /** Items asked for (Want, Try) and not arrived yet. */
+  #expected = 0;
+  #handed = 0;
+  #ackDue = false;
+  #ahead = 0;
+  #lastAsk = { at: 0, handed: 0 };
+  #f64 = Buffer.alloc(SLOT_BYTES);
+
+  #puts = 0;
+  #permits = 0;
+  #putters: Putter[] = [];
+  #taskDones: Waiter[] = [];
+  #joins = new Map<number, Waiter>();
+  #joinId = 0;
+
+  constructor(readonly d: QueueDescriptor) {
+    this.#socket = connect({ path: join(d.dir, 'queue.sock') });
+    this.#socket.unref();
+    const reader = new FrameReader((type, payload) => this.#onFrame(type, payload));
+    this.#socket.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk);
+      } catch (err) {
+        this.#fail(new ProcessError(`the queue's broker sent bytes that are not queue messages: ${(err as Error).message}`));
+      }
+    });
+    this.#socket.on('error', (err) => this.#fail(this.#gone(err)));
+    this.#socket.on('close', () => {
+      this.#release();
+      if (!this.#closed) this.#fail(this.#gone());
+    });
+    const { token, n, maxsize, joinable } = d;
+    this.#socket.write(frame(T.Hello, Buffer.from(JSON.stringify({ n, maxsize, joinable, token }))));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #gone(cause?: Error): Error {
+    return new ProcessError(
+      `the queue is gone: the process that holds its items (pid ${this.d.owner}, which created the Queue) has ended or cannot be reached`,
+      { cause },
+    );
+  }
+
+  /** Rejects every wait and makes every later call throw `err`. */
+  #fail(err: Error): void {
+    if (this.#failure || this.#closed) return;
+    this.#failure = err;
+    this.#rejectAll(err);
+    this.#socket.destroy();
+  }
+
+  #rejectAll(err: Error): void {
+    const all = [...this.#getters, ...this.#putters, ...this.#taskDones, ...this.#joins.values()];
+    this.#getters = [];
+    this.#putters = [];
+    this.#taskDones = [];
+    this.#joins.clear();
+    this.#blocking = 0;
+    for (const w of all) this.#settle(w, () => w.reject(err));
+  }
+
+  check(what: string): void {
+    if (this.#closed) throw Object.assign(new ProcessError(`${what}: the queue is closed`), { [CLOSED]: true });
+    if (this.#failure) throw this.#failure;
+  }
+
+  // ---- keeping the process alive while something waits or is unwritten
+
+  #hold(): () => void {
+    if (this.#holds++ === 0) this.#socket.ref();
+    let held = true;
+    return () => {
+      if (held && ((held = false), --this.#holds === 0)) this.#socket.unref();
+    };
+  }
+
+  #settle(w: Waiter, fn: () => void): void {
+    w.done?.();
+    fn();
+  }
+
+  /** Calls `w` back on timeout or abort; returns the promise the caller gets. */
+  #wait<V>(w: Partial<Waiter>, ms: number | null, signal: AbortSignal | undefined, onGiveUp: (w: Waiter) => Error | null): Promise<V> {
+    return new Promise<V>((resolve, reject) => {
+      const release = this.#hold();
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        const err = onGiveUp(w as Waiter);
+        if (err) this.#settle(w as Waiter, () => reject(abortError(signal!)));
+      };
+      w.resolve = resolve;
+      w.reject = reject;
+      w.done = () => {
+        release();
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      if (ms !== null) {
+        timer = setTimeout(() => {
+          const err = onGiveUp(w as Waiter);
+          if (err) this.#settle(w as Waiter, () => reject(err));
+        }, ms);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  // ---- writing
+
+  #append(type: T, payload: Buffer): void {
+    const need = HEADER + payload.length;
+    if (need > BATCH) {
+      this.#flushBatch();
+      this.#write(frame(type, payload));
+      return;
+    }
+    if (this.#pos + need > BATCH) this.#flushBatch();
+    const b = this.#batch;
+    b.writeUInt32LE(payload.length, this.#pos);
+    b[this.#pos + 4] = type;
+    payload.copy(b, this.#pos + HEADER);
+    this.#pos += need;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      open.add(this);
+      setImmediate(() => this.#flushBatch());
+    }
+  }
+
+  #appendFrame(f: Buffer): void {
+    this.#append(f[4], f.subarray(HEADER));
+  }
+
+  #flushBatch(): void {
+    this.#scheduled = false;
+    if (this.#pos === 0) return;
+    const bytes = this.#pos < 4096 ? Buffer.from(this.#batch.subarray(0, this.#pos)) : this.#batch.subarray(0, this.#pos);
+    if (bytes.buffer === this.#batch.buffer) this.#batch = Buffer.allocUnsafe(BATCH);
+    this.#pos = 0;
+    this.#write(bytes);
+  }
+
+  #write(bytes: Buffer): void {
+    if (this.#socket.destroyed) return;
+    open.add(this);
+    const release = this.#hold();
+    this.#socket.write(bytes, () => {
+      release();
+      if (this.#pos === 0 && this.#socket.writableLength === 0) open.delete(this);
+    });
+  }
+
+  /** Resolves once everything put so far is with the kernel. */
+  flushed(): Promise<void> {
+    this.#flushBatch();
+    if (this.#socket.destroyed || (this.#socket.writableLength === 0 && !this.#socket.connecting)) return RESOLVED;
+    return new Promise((resolve) => this.#socket.write(Buffer.alloc(0), () => resolve()));
+  }
+
+  /** At process.exit(): nothing asynchronous runs any more, so write what is left directly. */
+  flushSync(): void {
+    const fd = (this.#socket as any)._handle?.fd;
+    if (this.#pos === 0 || typeof fd !== 'number' || fd < 0 || this.#socket.writableLength > 0) return;
+    try {
+      writeSync(fd, this.#batch, 0, this.#pos);
+    } catch {
+      // The broker is gone or its socket is full: what was not written is lost, as in Python.
+    }
+    this.#pos = 0;
+  }
+
+  #pressure(): Promise<void> {
+    if (this.#socket.writableLength + this.#pos < WRITE_LIMIT) return RESOLVED;
+    const release = this.#hold();
+    return new Promise((resolve) => this.#socket.once('drain', () => (release(), resolve())));
+  }
+
+  // ---- putting
+
+  put(obj: unknown, block: boolean, ms: number | null, signal: AbortSignal | undefined): Promise<void> {
+    this.check('put(obj)');
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const payload = _encodeMessage(obj, 'put(obj)');
+    if (this.d.maxsize === 0 || (this.#permits > 0 && this.#putters.length === 0)) {
+      if (this.d.maxsize > 0) this.#permits--;
+      this.#append(T.Item, payload);
+      this.#puts++;
+      return this.#pressure();
+    }
+    const nowait = !block || ms === 0;
+    const p: Partial<Putter> = { frame: frame(T.Item, payload), nowait };
+    this.#appendFrame(nowait ? frame(T.TryPermit) : u32Frame(T.Permit, 1));
+    const promise = this.#wait<void>(p, nowait ? null : ms, signal, (w) => {
+      if (!this.#putters.includes(w as Putter)) return null;
+      this.#putters = this.#putters.filter((x) => x !== w);
+      // A permit asked for and no longer wanted; if it was granted already it comes back as spare.
+      if (!nowait) this.#appendFrame(releaseFrame(0, 1));
+      return new Full(`put(obj): the queue is full (maxsize ${this.d.maxsize})${ms !== null ? ` and stayed full for ${ms / 1000} s` : ''}`);
+    });
+    this.#putters.push(p as Putter);
+    return promise;
+  }
+
+  #servePutters(): void {
+    while (this.#permits > 0 && this.#putters.length > 0) {
+      const p = this.#putters.shift()!;
+      this.#permits--;
+      this.#appendFrame(p.frame);
+      this.#puts++;
+      this.#settle(p, () => p.resolve(undefined));
+    }
+    if (this.#permits > 0 && this.#putters.length === 0) {
+      this.#appendFrame(releaseFrame(this.#permits, 0));
+      this.#permits = 0;
+    }
+  }
+
+  // ---- getting
+
+  get(block: boolean, ms: number | null, signal: AbortSignal | undefined): Promise<unknown> {
+    this.check('get()');
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (this.#items.length > 0 && this.#getters.length === 0) {
+      try {
+        return Promise.resolve(this.#hand());
+      } finally {
+        this.#askAhead();
+      }
+    }
+    const nowait = !block || ms === 0;
+    const w: Partial<Waiter> = { nowait };
+    const promise = this.#wait(w, nowait ? null : ms, signal, (x) => this.#giveUp(x));
+    this.#getters.push(w as Waiter);
+    if (nowait) {
+      this.#expected++;
+      this.#appendFrame(frame(T.Try));
+    } else {
+      this.#blocking++;
+      this.#askAhead();
+    }
+    return promise;
+  }
+
+  /** A get timed out or was aborted: withdraw what was asked for it and is no longer needed. */
+  #giveUp(w: Waiter): Error | null {
+    const i = this.#getters.indexOf(w);
+    if (i < 0 || w.nowait) return null;
+    this.#getters.splice(i, 1);
+    this.#blocking--;
+    this.#ahead = 0;
+    const excess = Math.min(this.#expected, this.#items.length + this.#expected - this.#blocking);
+    if (excess > 0) this.#appendFrame(u32Frame(T.Cancel, excess));
+    return new Empty('get(): the queue is empty');
+  }
+
+  /** Gives the next item to the program. The ledger learns first: a kill at any moment loses nothing it did not take. */
+  #hand(): unknown {
+    const payload = this.#items.shift()!;
+    this.#handed++;
+    this.#f64.writeDoubleLE(this.#handed, 0);
+    writeSync(this.#ledger, this.#f64, 0, 8, this.#slot * SLOT_BYTES + SLOT_HANDED);
+    // A bounded queue's producers wait for this room: tell the broker (once per tick).
+    if (this.d.maxsize > 0 && !this.#ackDue) {
+      this.#ackDue = true;
+      setImmediate(() => {
+        this.#ackDue = false;
+        if (!this.#closed && !this.#failure) this.#appendFrame(wantFrame(0, this.#handed));
+      });
+    }
+    return _decodeMessage(payload);
+  }
+
+  #serveGetters(): void {
+    while (this.#items.length > 0 && this.#getters.length > 0) {
+      const w = this.#getters.shift()!;
+      if (!w.nowait) this.#blocking--;
+      let value: unknown;
+      try {
+        value = this.#hand();
+      } catch (err) {
+        this.#settle(w, () => w.reject(err as Error));
+        continue;
+      }
+      this.#settle(w, () => w.resolve(value));
+    }
+    this.#askAhead();
+  }
+
+  /** Asks the broker for the items waiting gets need, plus some ahead for a fast consumer. */
+  #askAhead(): void {
+    if (this.#closed || this.#failure) return;
+    const have = this.#items.length + this.#expected;
+    if (have >= this.#blocking + (this.#ahead >> 1) && have > 0) return;
+    if (have >= this.#blocking && this.#ahead === 0) return;
+    const now = performance.now();
+    const rate = (this.#handed - this.#lastAsk.handed) / Math.max(now - this.#lastAsk.at, 0.001);
+    this.#ahead = Math.min(MAX_AHEAD, Math.floor(rate * WINDOW_MS));
+    this.#lastAsk = { at: now, handed: this.#handed };
+    const n = this.#blocking + this.#ahead - have;
+    if (n <= 0) return;
+    this.#expected += n;
+    this.#appendFrame(wantFrame(n, this.#handed));
+  }
+
+  // ---- joinable queues
+
+  taskDone(): Promise<void> {
+    this.check('taskDone()');
+    const w: Partial<Waiter> = { nowait: true };
+    const promise = this.#wait<void>(w, null, undefined, () => null);
+    this.#taskDones.push(w as Waiter);
+    this.#appendFrame(u32Frame(T.TaskDone, 1));
+    return promise;
+  }
+
+  join(ms: number | null, signal: AbortSignal | undefined): Promise<boolean> {
+    this.check('join()');
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const id = this.#joinId++;
+    const w: Partial<Waiter> = { nowait: false };
+    const promise = this.#wait<boolean>(w, ms, signal, () => (this.#joins.delete(id) ? TIMED_OUT : null));
+    this.#joins.set(id, w as Waiter);
+    this.#appendFrame(u32Frame(T.Join, id));
+    return promise.catch((err) => {
+      if (err === TIMED_OUT) return false;
+      throw err;
+    });
+  }
+
+  // ---- sizes
+
+  qsize(): number {
+    this.check('qsize()');
+    if (this.#sizes < 0) {
+      try {
+        this.#sizes = openSync(join(this.d.dir, 'sizes'), 'r');
+      } catch (err) {
+        throw this.#gone(err as Error);
+      }
+    }
+    const b = this.#f64;
+    let size = readSync(this.#sizes, b, 0, SIZE_BYTES, this.d.n * SIZE_BYTES) === SIZE_BYTES ? b.readDoubleLE(0) : 0;
+    // Add what this process did that the broker has not published yet.
+    if (this.#slot >= 0 && readSync(this.#ledger, b, 0, SLOT_BYTES, this.#slot * SLOT_BYTES) === SLOT_BYTES) {
+      size += this.#puts - b.readDoubleLE(8) - (this.#handed - b.readDoubleLE(16));
+    } else size += this.#puts;
+    return Math.max(0, size);
+  }
+
+  // ---- from the broker
+
+  #onFrame(type: number, payload: Buffer): void {
+    switch (type) {
+      case T.Hello:
+        this.#slot = payload.readUInt32LE(0);
+        this.#ledger = openSync(join(this.d.dir, 'ledger'), 'r+');
+        return;
+      case T.Item:
+        if (this.#closed) return; // the broker puts it back when we are gone
+        this.#items.push(payload);
+        this.#expected--;
+        this.#serveGetters();
+        return;
+      case T.Try: {
+        // One of our no-wait gets found the queue empty.
+        this.#expected--;
+        const i = this.#getters.findIndex((w) => w.nowait);
+        if (i >= 0) {
+          const [w] = this.#getters.splice(i, 1);
+          this.#settle(w, () => w.reject(new Empty('get(): the queue is empty')));
+        }
+        return;
+      }
+      case T.Cancel:
+        this.#expected -= payload.readUInt32LE(0);
+        this.#askAhead();
+        return;
+      case T.Permit:
+        this.#permits += payload.readUInt32LE(0);
+        this.#servePutters();
+        return;
+      case T.TryPermit: {
+        const i = this.#putters.findIndex((w) => w.nowait);
+        if (i >= 0) {
+          const [w] = this.#putters.splice(i, 1);
+          this.#settle(w, () => w.reject(new Full(`put(obj): the queue is full (maxsize ${this.d.maxsize})`)));
+        }
+        return;
+      }
+      case T.TaskDone: {
+        const w = this.#taskDones.shift();
+        if (w) this.#settle(w, () => (payload[0] === 1 ? w.resolve(undefined) : w.reject(new RangeError('taskDone() called too many times: more than items were put'))));
+        return;
+      }
+      case T.Join: {
+        const id = payload.readUInt32LE(0);
+        const w = this.#joins.get(id);
+        this.#joins.delete(id);
+        if (w) this.#settle(w, () => w.resolve(true));
+        return;
+      }
+      case T.Error:
+        this.#fail(new ProcessError(`the queue's broker refused this process: ${payload.toString()}`));
+        return;
+    }
+  }
+
+  // ---- closing
+
+  /** No more gets or puts here; what was put is still delivered, what was sent ahead goes back. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const err = Object.assign(new ProcessError('the queue was closed'), { [CLOSED]: true });
+    this.#rejectAll(err);
+    this.#flushBatch();
+    if (!this.#socket.destroyed) this.#socket.end();
+  }
+
+  /** Resolves once everything this process put has been handed to the broker (Python's join_thread). */
+  joined(): Promise<void> {
+    if (this.#socket.closed) return RESOLVED;
+    const release = this.#hold();
+    return new Promise((resolve) => this.#socket.once('close', () => (release(), resolve())));
+  }
+
+  #release(): void {
+    open.delete(this);
+    for (const fd of [this.#ledger, this.#sizes]) if (fd >= 0) closeSync(fd);
+    this.#ledger = this.#sizes = -1;
+  }
+}
+
+const TIMED_OUT = new Error('timed out');
+
+function wantFrame(n: number, handed: number): Buffer {
+  const f = Buffer.allocUnsafe(HEADER + 12);
+  f.writeUInt32LE(12, 0);
+  f[4] = T.Want;
+  f.writeUInt32LE(n, HEADER);
+  f.writeDoubleLE(handed, HEADER + 4);
+  return f;
+}
+
+function releaseFrame(permits: number, wants: number): Buffer {
+  const f = Buffer.allocUnsafe(HEADER + 8);
+  f.writeUInt32LE(8, 0);
+  f[4] = T.Release;
+  f.writeUInt32LE(permits, HEADER);
+  f.writeUInt32LE(wants, HEADER + 4);
+  return f;
+}

@@ -1,0 +1,131 @@
+/**
+ * The queue protocol between a participant (any process using a Queue) and the broker thread
+ * that holds the items. A frame is a u32 little-endian payload length, a type byte, the payload.
+ * An item travels as the same frame from producer to broker to consumer: the broker never
+ * decodes it.
+ */
+export const HEADER = 5;
+/** The largest payload accepted; a larger header means the stream is garbage. */
+export const MAX_PAYLOAD = 2 ** 31 - 1;
+
+export const enum T {
+  /** p→b: `{ n, maxsize, joinable, token }` as JSON. b→p: u32 ledger slot. */
+  Hello = 1,
+  /** p→b: an item put. b→p: an item delivered. */
+  Item = 2,
+  /** p→b: u32 more items wanted, f64 items handed to the program so far. */
+  Want = 3,
+  /** p→b: u32 wanted items no longer wanted (a get that timed out or was aborted). b→p: u32 how many were withdrawn. */
+  Cancel = 4,
+  /** p→b: send one item if there is one, else Empty. b→p: (empty payload) there was none. */
+  Try = 5,
+  /** p→b: u32 more put permits wanted (bounded queues). b→p: u32 permits granted. */
+  Permit = 6,
+  /** p→b: grant one permit now or say Full. b→p: no room. */
+  TryPermit = 7,
+  /** p→b: u32 granted permits given back unused. */
+  Release = 8,
+  /** p→b: u32 tasks done. b→p: u8 1 done, 0 called too many times. */
+  TaskDone = 9,
+  /** p→b: u32 id, answered with the same id once no task is unfinished. */
+  Join = 10,
+  /** b→p: a UTF-8 reason; the broker closes the connection. */
+  Error = 11,
+}
+
+export function frame(type: T, payload: Buffer = EMPTY): Buffer {
+  const f = Buffer.allocUnsafe(HEADER + payload.length);
+  f.writeUInt32LE(payload.length, 0);
+  f[4] = type;
+  payload.copy(f, HEADER);
+  return f;
+}
+
+export function u32Frame(type: T, n: number): Buffer {
+  const f = Buffer.allocUnsafe(HEADER + 4);
+  f.writeUInt32LE(4, 0);
+  f[4] = type;
+  f.writeUInt32LE(n, HEADER);
+  return f;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Splits a byte stream into frames. Payloads are views of the chunks read (copied only when a
+ * frame spans chunks), and memory holds what arrived, never what a bogus header claims.
+ * `onFrame` gets the whole frame too, so a relay can pass it on unchanged.
+ */
+export class FrameReader {
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  /** Bytes the frame at the head needs in all, once its header has arrived. */
+  #need = HEADER;
+
+  constructor(private readonly onFrame: (type: number, payload: Buffer, whole: Buffer) => void) {}
+
+  /** Bytes of an incomplete frame: a stream that ends with some ended mid-frame. */
+  get partial(): number {
+    return this.#buffered;
+  }
+
+  /** Throws when the bytes cannot be frames of this protocol. */
+  push(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    // A big frame arrives in many chunks: join them once, when the whole frame is here.
+    if (this.#buffered < this.#need) return;
+    let buf = this.#chunks.length === 1 ? this.#chunks[0] : Buffer.concat(this.#chunks, this.#buffered);
+    let off = 0;
+    this.#need = HEADER;
+    while (buf.length - off >= HEADER) {
+      const length = buf.readUInt32LE(off);
+      const type = buf[off + 4];
+      if (type < T.Hello || type > T.Error || length > MAX_PAYLOAD) {
+        throw new Error(`not a multiproc queue stream (frame header: length ${length}, type ${type})`);
+      }
+      const end = off + HEADER + length;
+      if (end > buf.length) {
+        this.#need = HEADER + length;
+        break;
+      }
+      this.onFrame(type, buf.subarray(off + HEADER, end), buf.subarray(off, end));
+      off = end;
+    }
+    buf = buf.subarray(off);
+    this.#chunks = buf.length > 0 ? [buf] : [];
+    this.#buffered = buf.length;
+  }
+}
+
+/**
+ * The ledger: a small file per broker, read and written with pread/pwrite, which the kernel keeps
+ * whatever happens to the processes. Each participant connection owns a slot of three f64:
+ * items it handed to its program (it writes this before every hand-off, so a consumer killed at
+ * any instant has told the broker exactly which items it took), and — written by the broker —
+ * items of its puts the broker has received and the handed count the broker has accounted for.
+ * A second file holds each queue's size as the broker last published it, read by qsize().
+ */
+export const SLOT_BYTES = 24;
+export const SLOT_HANDED = 0;
+export const SLOT_PUTS_RECEIVED = 8;
+export const SLOT_HANDED_SEEN = 16;
+/** Per queue in the sizes file: f64 size. */
+export const SIZE_BYTES = 8;
+
+export interface QueueDescriptor {
+  /** The broker's private directory: `queue.sock`, `ledger`, `sizes`. */
+  dir: string;
+  /** The queue's number at its broker (also its slot in `sizes`). */
+  n: number;
+  maxsize: number;
+  joinable: boolean;
+  /** HMAC of the fields above under the broker's secret: proof of having been given the queue. */
+  token: string;
+  /** The pid of the process that holds the items. */
+  owner: number;
+}
+
+export function signedFields(d: Pick<QueueDescriptor, 'n' | 'maxsize' | 'joinable'>): string {
+  return `${d.n}:${d.maxsize}:${d.joinable ? 1 : 0}`;
+}

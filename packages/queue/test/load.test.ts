@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Process } from '@multiproc/core';
+import { Pipe, type Connection } from '@multiproc/pipe';
+import { Queue } from '@multiproc/queue';
+
+const targets = new URL('./fixtures/targets.mjs', import.meta.url);
+const start = (name: string, args: unknown[]) => {
+  const p = new Process({ target: { module: targets, export: name }, args });
+  p.start();
+  return p;
+};
+
+/** Each producer's items, in the order one consumer received them, must be increasing. */
+function expectPerProducerOrder(got: number[]): void {
+  const last = new Map<number, number>();
+  for (const x of got) {
+    const p = Math.floor(x / 1e6);
+    expect(x % 1e6).toBeGreaterThan(last.get(p) ?? -1);
+    last.set(p, x % 1e6);
+  }
+}
+
+describe('Queue under load and faults', () => {
+  it('4 producers × 4 consumers, 50,000 items: each received exactly once, each producer in order', async () => {
+    const q = new Queue();
+    const P = 4;
+    const C = 4;
+    const per = 12_500;
+    const pipes = Array.from({ length: C }, () => Pipe(false));
+    const consumers = pipes.map(([, w]) => start('consumer', [q, w]));
+    const producers = Array.from({ length: P }, (_, p) => start('producer', [q, p, per]));
+    const results = pipes.map(([r]) => r.recv() as Promise<number[]>);
+    await Promise.all(producers.map((p) => p.join()));
+    for (let i = 0; i < C; i++) await q.put(null);
+    const got = await Promise.all(results);
+    await Promise.all(consumers.map((c) => c.join()));
+    const all = got.flat();
+    expect(all.length).toBe(P * per);
+    expect(new Set(all).size).toBe(P * per);
+    for (const g of got) expectPerProducerOrder(g);
+    expect([...producers, ...consumers].map((p) => p.exitCode)).toEqual(Array(P + C).fill(0));
+    for (const c of pipes.flat()) c.close();
+    q.close();
+  });
+
+  it('a consumer killed with SIGKILL mid-traffic: the others get every other item, once; the queue goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mpq-kill-'));
+    const record = join(dir, 'victim.txt');
+    const q = new Queue();
+    const total = 40_000;
+    const [vr, vw] = Pipe(false);
+    const victim = start('recordingConsumer', [q, vw, record, 2_000]);
+    const pipes = [Pipe(false), Pipe(false)];
+    const others = pipes.map(([, w]) => start('consumer', [q, w]));
+    const results = pipes.map(([r]) => r.recv() as Promise<number[]>);
+    const producer = start('producer', [q, 0, total]);
+    expect(await (vr as Connection).recv()).toBe('busy');
+    victim.kill();
+    await victim.join();
+    expect(victim.exitCode).toBe(-9);
+    await producer.join();
+    for (let i = 0; i < others.length; i++) await q.put(null);
+    const got = (await Promise.all(results)).flat();
+    await Promise.all(others.map((c) => c.join()));
+    const taken = readFileSync(record, 'utf8').split('\n').filter(Boolean).map(Number);
+    expect(taken.length).toBeGreaterThanOrEqual(2_000);
+    // Nobody got an item twice; all but at most the one the victim was handling arrived.
+    const everything = [...got, ...taken];
+    expect(new Set(everything).size).toBe(everything.length);
+    expect(total - everything.length).toBeLessThanOrEqual(1);
+    // And the queue still works for everyone.
+    await q.put('after');
+    expect(await q.get()).toBe('after');
+    for (const c of [vr, vw, ...pipes.flat()]) c.close();
+    rmSync(dir, { recursive: true });
+    q.close();
+  });
+
+  it('a producer killed mid-put leaves the queue whole for the others', async () => {
+    const q = new Queue(100);
+    const producer = start('producer', [q, 7, 10_000_000]);
+    // Take some of its items, then kill it while it is still putting.
+    for (let i = 0; i < 1000; i++) expect(await q.get()).toEqual({ p: 7, i });
+    producer.kill();
+    await producer.join();
+    // What it had sent arrives in order; nothing is half an item.
+    let next = 1000;
+    for (;;) {
+      let x: { p: number; i: number };
+      try {
+        x = (await q.get({ timeout: 0.2 })) as { p: number; i: number };
+      } catch {
+        break;
+      }
+      expect(x).toEqual({ p: 7, i: next++ });
+    }
+    await q.put('whole');
+    expect(await q.get()).toBe('whole');
+    q.close();
+  });
+});
