@@ -2,7 +2,14 @@
 // original's documentation shows: the same lines, in the same order where that order is
 // guaranteed, as a set where the scheduler decides. Every run must leave no process behind.
 import { describe, expect, test } from 'vitest';
+import { createHash } from 'node:crypto';
 import { runExample, sorted, type ExampleRun } from './helpers';
+
+function expectedDigest(n: number): string {
+  let digest = String(n);
+  for (let i = 0; i < 20_000; i++) digest = createHash('sha256').update(digest).digest('hex');
+  return digest.slice(0, 12);
+}
 
 function expectClean(run: ExampleRun, code = 0): void {
   expect(run.leftBehind, `processes left behind: ${run.leftBehind.join(', ')}\nstderr:\n${run.stderr}`).toEqual([]);
@@ -115,6 +122,28 @@ describe('Pipe and Listener/Client examples', () => {
     const run = await runExample('pipe.ts');
     expectClean(run);
     expect(run.lines).toEqual(["[ 42, null, 'hello' ]"]);
+    expect(run.stderr).toBe('');
+  });
+
+  test('queue.ts: the seed example, the child puts [42, null, "hello"]', async () => {
+    const run = await runExample('queue.ts');
+    expectClean(run);
+    expect(run.lines).toEqual(["[ 42, null, 'hello' ]"]);
+    expect(run.stderr).toBe('');
+  });
+
+  test('queue-pipeline.ts: a producer, three workers and a bounded queue', async () => {
+    const run = await runExample('queue-pipeline.ts');
+    expectClean(run);
+    expect(run.lines[0]).toMatch(/^60 jobs done by 3 workers on \d+ CPUs$/);
+    expect(run.lines.slice(1)).toEqual([`job 1 -> ${expectedDigest(1)}`, 'exit codes: 0 0 0 0']);
+    expect(run.stderr).toBe('');
+  });
+
+  test('joinable-queue.ts: join() returns once every task is marked done', async () => {
+    const run = await runExample('joinable-queue.ts');
+    expectClean(run);
+    expect(run.lines).toEqual(['all 5 tasks done: ALPHA, BETA, DELTA, EPSILON, GAMMA']);
     expect(run.stderr).toBe('');
   });
 

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -22,7 +22,9 @@ const START_LIMIT_MS = 30_000;
  * The thread is unref'd: it never keeps the process alive, and it ends with it.
  */
 function start(): Broker {
-  const dir = mkdtempSync(join(tmpdir(), 'multiproc-queue-'));
+  const parent = memoryDir();
+  sweep(parent);
+  const dir = mkdtempSync(join(parent, `${PREFIX}${process.pid}-`));
   const secret = randomBytes(32);
   const ready = new SharedArrayBuffer(4);
   const flag = new Int32Array(ready);
@@ -45,6 +47,40 @@ function start(): Broker {
   }
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return { dir, secret, next: 0 };
+}
+
+const PREFIX = 'multiproc-queue-';
+
+/**
+ * A process killed by a signal never runs its exit hook, so its broker directory stays behind;
+ * the next broker to start removes those whose process is gone.
+ */
+function sweep(parent: string): void {
+  for (const name of readdirSync(parent)) {
+    const pid = name.startsWith(PREFIX) ? Number(name.slice(PREFIX.length).split('-')[0]) : NaN;
+    if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+    rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, someone else's.
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** The small files every get writes are cheapest in memory: /dev/shm where there is one. */
+function memoryDir(): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
+  }
 }
 
 /** A new queue at this process's broker. */

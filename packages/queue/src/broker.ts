@@ -5,7 +5,7 @@
  * included, talks to it over a Unix socket in a private directory. See docs/queue.md.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
@@ -14,10 +14,10 @@ import {
   FrameReader,
   frame,
   signedFields,
+  handedFile,
+  SEEN_BYTES,
   SIZE_BYTES,
-  SLOT_BYTES,
-  SLOT_HANDED,
-  SLOT_PUTS_RECEIVED,
+  sizeOffset,
   T,
   u32Frame,
   type QueueDescriptor,
@@ -38,7 +38,6 @@ interface Queue {
   putters: Conn[];
   unfinished: number;
   joins: [Conn, number][];
-  dirty: boolean;
 }
 
 interface Conn {
@@ -59,11 +58,13 @@ interface Conn {
 const { dir, secret, ready } = workerData as { dir: string; secret: Uint8Array; ready: SharedArrayBuffer };
 const flag = new Int32Array(ready);
 const queues = new Map<number, Queue>();
-const ledger = openSync(join(dir, 'ledger'), 'w+', 0o600);
+const seen = openSync(join(dir, 'seen'), 'w+', 0o600);
 const sizes = openSync(join(dir, 'sizes'), 'w+', 0o600);
 const freeSlots: number[] = [];
 let nextSlot = 0;
 const touched = new Set<Conn>();
+/** Queues whose state changed in this batch. */
+const dirty = new Set<Queue>();
 const f64 = Buffer.alloc(16);
 
 function verify(d: QueueDescriptor): boolean {
@@ -75,7 +76,7 @@ function verify(d: QueueDescriptor): boolean {
 function queueFor(d: QueueDescriptor): Queue {
   let q = queues.get(d.n);
   if (!q) {
-    q = { n: d.n, maxsize: d.maxsize, joinable: d.joinable, items: new Fifo(), inflight: 0, granted: 0, takers: [], putters: [], unfinished: 0, joins: [], dirty: true };
+    q = { n: d.n, maxsize: d.maxsize, joinable: d.joinable, items: new Fifo(), inflight: 0, granted: 0, takers: [], putters: [], unfinished: 0, joins: [] };
     queues.set(d.n, q);
   }
   return q;
@@ -98,11 +99,12 @@ function onFrame(c: Conn, type: number, payload: Buffer, whole: Buffer): void {
     if (!verify(d)) throw new Error('this queue does not exist here (bad token)');
     c.queue = queueFor(d);
     c.slot = freeSlots.pop() ?? nextSlot++;
-    writeSync(ledger, Buffer.alloc(SLOT_BYTES), 0, SLOT_BYTES, c.slot * SLOT_BYTES);
+    writeFileSync(handedFile(dir, c.slot), Buffer.alloc(8), { mode: 0o600 });
+    writeSync(seen, Buffer.alloc(SEEN_BYTES), 0, SEEN_BYTES, c.slot * SEEN_BYTES);
     send(c, u32Frame(T.Hello, c.slot));
     return;
   }
-  q.dirty = true;
+  dirty.add(q);
   touched.add(c);
   switch (type) {
     case T.Item:
@@ -207,24 +209,36 @@ function dispatch(q: Queue): void {
       if (c.permitsWanted === 0) q.putters.shift();
     }
   }
-  writeSync(sizes, (f64.writeDoubleLE(q.items.length + q.inflight, 0), f64), 0, SIZE_BYTES, q.n * SIZE_BYTES);
-  q.dirty = false;
+  f64.writeDoubleLE(q.items.length + q.inflight, 0);
+  writeSync(sizes, f64, 0, SIZE_BYTES, sizeOffset(q.n));
 }
 
 /** After each batch of input: hand items out, publish sizes, write what each connection is owed. */
 function settle(): void {
-  for (const q of queues.values()) if (q.dirty) dispatch(q);
+  // Readers of `sizes` and `seen` retry until the version is even and unchanged around their
+  // reads, so qsize() never mixes two states of the broker.
+  const publishing = dirty.size > 0 || [...touched].some((c) => c.dirty);
+  if (publishing) publishVersion();
+  for (const q of dirty) dispatch(q);
+  dirty.clear();
   for (const c of touched) {
     if (c.dirty && c.queue) {
       f64.writeDoubleLE(c.putsReceived, 0);
       f64.writeDoubleLE(c.handedSeen, 8);
-      writeSync(ledger, f64, 0, 16, c.slot * SLOT_BYTES + SLOT_PUTS_RECEIVED);
+      writeSync(seen, f64, 0, SEEN_BYTES, c.slot * SEEN_BYTES);
       c.dirty = false;
     }
     if (c.out.length > 0 && !c.socket.destroyed) write(c.socket, c.out);
     c.out = [];
   }
   touched.clear();
+  if (publishing) publishVersion();
+}
+
+let version = 0;
+function publishVersion(): void {
+  f64.writeDoubleLE(++version, 0);
+  writeSync(sizes, f64, 0, 8, 0);
 }
 
 /** Small frames are joined into one write; big ones go as they are (no copy). */
@@ -239,7 +253,7 @@ function write(socket: Socket, frames: Buffer[]): void {
 }
 
 /**
- * A participant left (closed, exited, killed). Its ledger slot says how many of the items sent
+ * A participant left (closed, exited, killed). Its `handed` file says how many of the items sent
  * to it were handed to its program: those are gone; the rest go back to the front of the queue.
  */
 function leave(c: Conn): void {
@@ -247,8 +261,10 @@ function leave(c: Conn): void {
   touched.delete(c);
   if (!q) return;
   c.queue = null;
-  readSync(ledger, f64, 0, 8, c.slot * SLOT_BYTES + SLOT_HANDED);
-  acknowledge(c, q, f64.readDoubleLE(0));
+  const fd = openSync(handedFile(dir, c.slot), 'r');
+  const handed = readSync(fd, f64, 0, 8, 0) === 8 ? f64.readDoubleLE(0) : 0;
+  closeSync(fd);
+  acknowledge(c, q, handed);
   const back = c.inflight.drain();
   q.inflight -= back.length;
   if (back.length > 0) q.items.unshiftAll(back);
@@ -257,7 +273,7 @@ function leave(c: Conn): void {
   q.putters = q.putters.filter((x) => x !== c);
   q.joins = q.joins.filter(([x]) => x !== c);
   freeSlots.push(c.slot);
-  q.dirty = true;
+  dirty.add(q);
   settle();
 }
 
@@ -303,6 +319,6 @@ server.listen(join(dir, 'queue.sock'), () => {
   Atomics.notify(flag, 0);
 });
 process.on('exit', () => {
-  closeSync(ledger);
+  closeSync(seen);
   closeSync(sizes);
 });

@@ -5,7 +5,7 @@ import { abortError, atChildExit } from '@multiproc/core';
 import { Empty, Full, ProcessError } from '@multiproc/errors';
 import { _decodeMessage, _encodeMessage } from '@multiproc/pipe';
 import { Fifo } from './fifo';
-import { FrameReader, HEADER, SIZE_BYTES, SLOT_BYTES, SLOT_HANDED, T, frame, u32Frame, type QueueDescriptor } from './wire';
+import { FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, type QueueDescriptor } from './wire';
 
 /** Frames are gathered into one write per tick, or sooner once this many bytes wait. */
 const BATCH = 64 * 1024;
@@ -17,7 +17,7 @@ const WRITE_LIMIT = 4 * 1024 * 1024;
  * for, so it does not sit on items other consumers could take.
  */
 const MAX_AHEAD = 256;
-const WINDOW_MS = 2;
+const WINDOW_MS = 4;
 
 interface Waiter {
   resolve(value: any): void;
@@ -51,7 +51,8 @@ export class Participant {
   #failure: Error | null = null;
   #closed = false;
   #slot = -1;
-  #ledger = -1;
+  #handedFd = -1;
+  #seen = -1;
   #sizes = -1;
   #holds = 0;
 
@@ -68,7 +69,7 @@ export class Participant {
   #ackDue = false;
   #ahead = 0;
   #lastAsk = { at: 0, handed: 0 };
-  #f64 = Buffer.alloc(SLOT_BYTES);
+  #f64 = Buffer.alloc(SEEN_BYTES);
 
   #puts = 0;
   #permits = 0;
@@ -320,12 +321,12 @@ export class Participant {
     return new Empty('get(): the queue is empty');
   }
 
-  /** Gives the next item to the program. The ledger learns first: a kill at any moment loses nothing it did not take. */
+  /** Gives the next item to the program. Its `handed` file learns first: a kill at any moment loses nothing it did not take. */
   #hand(): unknown {
     const payload = this.#items.shift()!;
     this.#handed++;
     this.#f64.writeDoubleLE(this.#handed, 0);
-    writeSync(this.#ledger, this.#f64, 0, 8, this.#slot * SLOT_BYTES + SLOT_HANDED);
+    writeSync(this.#handedFd, this.#f64, 0, 8, 0);
     // A bounded queue's producers wait for this room: tell the broker (once per tick).
     if (this.d.maxsize > 0 && !this.#ackDue) {
       this.#ackDue = true;
@@ -367,6 +368,9 @@ export class Participant {
     if (n <= 0) return;
     this.#expected += n;
     this.#appendFrame(wantFrame(n, this.#handed));
+    // At once, not at the end of the tick: a consumer taking buffered items in a tight loop
+    // does not yield to the event loop until it runs dry.
+    this.#flushBatch();
   }
 
   // ---- joinable queues
@@ -406,11 +410,18 @@ export class Participant {
       }
     }
     const b = this.#f64;
-    let size = readSync(this.#sizes, b, 0, SIZE_BYTES, this.d.n * SIZE_BYTES) === SIZE_BYTES ? b.readDoubleLE(0) : 0;
-    // Add what this process did that the broker has not published yet.
-    if (this.#slot >= 0 && readSync(this.#ledger, b, 0, SLOT_BYTES, this.#slot * SLOT_BYTES) === SLOT_BYTES) {
-      size += this.#puts - b.readDoubleLE(8) - (this.#handed - b.readDoubleLE(16));
-    } else size += this.#puts;
+    const read = (fd: number, bytes: number, at: number) => readSync(fd, b, 0, bytes, at) === bytes;
+    let size = 0;
+    // A consistent view: the broker's version is even and the same before and after.
+    for (let tries = 0; tries < 1000; tries++) {
+      const before = read(this.#sizes, 8, 0) ? b.readDoubleLE(0) : 0;
+      size = read(this.#sizes, SIZE_BYTES, sizeOffset(this.d.n)) ? b.readDoubleLE(0) : 0;
+      // Add what this process did that the broker has not published yet.
+      if (this.#slot >= 0 && read(this.#seen, SEEN_BYTES, this.#slot * SEEN_BYTES)) {
+        size += this.#puts - b.readDoubleLE(0) - (this.#handed - b.readDoubleLE(8));
+      } else size += this.#puts;
+      if (before % 2 === 0 && read(this.#sizes, 8, 0) && b.readDoubleLE(0) === before) break;
+    }
     return Math.max(0, size);
   }
 
@@ -420,7 +431,8 @@ export class Participant {
     switch (type) {
       case T.Hello:
         this.#slot = payload.readUInt32LE(0);
-        this.#ledger = openSync(join(this.d.dir, 'ledger'), 'r+');
+        this.#handedFd = openSync(handedFile(this.d.dir, this.#slot), 'r+');
+        this.#seen = openSync(join(this.d.dir, 'seen'), 'r');
         return;
       case T.Item:
         if (this.#closed) return; // the broker puts it back when we are gone
@@ -493,8 +505,8 @@ export class Participant {
 
   #release(): void {
     open.delete(this);
-    for (const fd of [this.#ledger, this.#sizes]) if (fd >= 0) closeSync(fd);
-    this.#ledger = this.#sizes = -1;
+    for (const fd of [this.#handedFd, this.#seen, this.#sizes]) if (fd >= 0) closeSync(fd);
+    this.#handedFd = this.#seen = this.#sizes = -1;
   }
 }
 

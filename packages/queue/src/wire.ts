@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+
 /**
  * The queue protocol between a participant (any process using a Queue) and the broker thread
  * that holds the items. A frame is a u32 little-endian payload length, a type byte, the payload.
@@ -9,7 +11,7 @@ export const HEADER = 5;
 export const MAX_PAYLOAD = 2 ** 31 - 1;
 
 export const enum T {
-  /** p→b: `{ n, maxsize, joinable, token }` as JSON. b→p: u32 ledger slot. */
+  /** p→b: `{ n, maxsize, joinable, token }` as JSON. b→p: u32 slot (its `handed` file, its place in `seen`). */
   Hello = 1,
   /** p→b: an item put. b→p: an item delivered. */
   Item = 2,
@@ -99,22 +101,24 @@ export class FrameReader {
 }
 
 /**
- * The ledger: a small file per broker, read and written with pread/pwrite, which the kernel keeps
- * whatever happens to the processes. Each participant connection owns a slot of three f64:
- * items it handed to its program (it writes this before every hand-off, so a consumer killed at
- * any instant has told the broker exactly which items it took), and — written by the broker —
- * items of its puts the broker has received and the handed count the broker has accounted for.
- * A second file holds each queue's size as the broker last published it, read by qsize().
+ * What the kernel keeps whatever happens to a process: small files read and written with
+ * pread/pwrite in the broker's directory.
+ * - `handed-<slot>`: one f64 per consumer connection, the items it has handed to its program.
+ *   The consumer writes it before every hand-off, so a consumer killed at any instant has told
+ *   the broker exactly which items it took. Only that consumer writes it (no contention).
+ * - `seen`: per connection slot, written by the broker: f64 items of its puts received, f64 its
+ *   handed count as the broker accounted for it.
+ * - `sizes`: an f64 version, odd while the broker updates `sizes` and `seen`; then per queue,
+ *   f64 its size as the broker last published it.
+ * qsize() reads `sizes` and corrects it with what this process did that the broker has not seen.
  */
-export const SLOT_BYTES = 24;
-export const SLOT_HANDED = 0;
-export const SLOT_PUTS_RECEIVED = 8;
-export const SLOT_HANDED_SEEN = 16;
-/** Per queue in the sizes file: f64 size. */
+export const SEEN_BYTES = 16;
 export const SIZE_BYTES = 8;
+export const sizeOffset = (n: number): number => (n + 1) * SIZE_BYTES;
+export const handedFile = (dir: string, slot: number): string => join(dir, `handed-${slot}`);
 
 export interface QueueDescriptor {
-  /** The broker's private directory: `queue.sock`, `ledger`, `sizes`. */
+  /** The broker's private directory: `queue.sock`, `seen`, `sizes`, `handed-<slot>`. */
   dir: string;
   /** The queue's number at its broker (also its slot in `sizes`). */
   n: number;
