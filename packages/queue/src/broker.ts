@@ -108,6 +108,7 @@ function onFrame(c: Conn, type: number, payload: Buffer, whole: Buffer): void {
   touched.add(c);
   switch (type) {
     case T.Item:
+    case T.Spilled:
       q.items.push(whole);
       c.putsReceived++;
       c.dirty = true;

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { abortError, atChildExit } from '@multiproc/core';
@@ -17,6 +17,9 @@ const WRITE_LIMIT = 4 * 1024 * 1024;
  * for, so it does not sit on items other consumers could take.
  */
 const MAX_AHEAD = 256;
+/** Items this big travel through a file in memory (see T.Spilled). */
+const SPILL_MIN = 256 * 1024;
+let spills = 0;
 const WINDOW_MS = 4;
 
 interface Waiter {
@@ -81,7 +84,7 @@ export class Participant {
   constructor(readonly d: QueueDescriptor) {
     this.#socket = connect({ path: join(d.dir, 'queue.sock') });
     this.#socket.unref();
-    const reader = new FrameReader((type, payload) => this.#onFrame(type, payload));
+    const reader = new FrameReader((type, payload, whole) => this.#onFrame(type, payload, whole));
     this.#socket.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk);
@@ -248,15 +251,15 @@ export class Participant {
   put(obj: unknown, block: boolean, ms: number | null, signal: AbortSignal | undefined): Promise<void> {
     this.check('put(obj)');
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    const payload = _encodeMessage(obj, 'put(obj)');
+    const [type, payload] = this.#encode(obj);
     if (this.d.maxsize === 0 || (this.#permits > 0 && this.#putters.length === 0)) {
       if (this.d.maxsize > 0) this.#permits--;
-      this.#append(T.Item, payload);
+      this.#append(type, payload);
       this.#puts++;
       return this.#pressure();
     }
     const nowait = !block || ms === 0;
-    const p: Partial<Putter> = { frame: frame(T.Item, payload), nowait };
+    const p: Partial<Putter> = { frame: frame(type, payload), nowait };
     this.#appendFrame(nowait ? frame(T.TryPermit) : u32Frame(T.Permit, 1));
     const promise = this.#wait<void>(p, nowait ? null : ms, signal, (w) => {
       if (!this.#putters.includes(w as Putter)) return null;
@@ -267,6 +270,15 @@ export class Participant {
     });
     this.#putters.push(p as Putter);
     return promise;
+  }
+
+  /** The frame type and payload for `obj`; a big one goes to a file now (copied, so the caller may change obj). */
+  #encode(obj: unknown): [T, Buffer] {
+    const payload = _encodeMessage(obj, 'put(obj)');
+    if (payload.length < SPILL_MIN) return [T.Item, payload];
+    const name = `spill-${process.pid}-${spills++}`;
+    writeFileSync(join(this.d.dir, name), payload, { mode: 0o600 });
+    return [T.Spilled, Buffer.from(name)];
   }
 
   #servePutters(): void {
@@ -323,7 +335,7 @@ export class Participant {
 
   /** Gives the next item to the program. Its `handed` file learns first: a kill at any moment loses nothing it did not take. */
   #hand(): unknown {
-    const payload = this.#items.shift()!;
+    const whole = this.#items.shift()!;
     this.#handed++;
     this.#f64.writeDoubleLE(this.#handed, 0);
     writeSync(this.#handedFd, this.#f64, 0, 8, 0);
@@ -335,7 +347,12 @@ export class Participant {
         if (!this.#closed && !this.#failure) this.#appendFrame(wantFrame(0, this.#handed));
       });
     }
-    return _decodeMessage(payload);
+    const payload = whole.subarray(HEADER);
+    if (whole[4] !== T.Spilled) return _decodeMessage(payload);
+    const file = join(this.d.dir, payload.toString());
+    const data = readFileSync(file);
+    unlinkSync(file);
+    return _decodeMessage(data);
   }
 
   #serveGetters(): void {
@@ -427,7 +444,7 @@ export class Participant {
 
   // ---- from the broker
 
-  #onFrame(type: number, payload: Buffer): void {
+  #onFrame(type: number, payload: Buffer, whole: Buffer): void {
     switch (type) {
       case T.Hello:
         this.#slot = payload.readUInt32LE(0);
@@ -435,8 +452,9 @@ export class Participant {
         this.#seen = openSync(join(this.d.dir, 'seen'), 'r');
         return;
       case T.Item:
+      case T.Spilled:
         if (this.#closed) return; // the broker puts it back when we are gone
-        this.#items.push(payload);
+        this.#items.push(whole);
         this.#expected--;
         this.#serveGetters();
         return;

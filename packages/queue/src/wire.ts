@@ -33,6 +33,11 @@ export const enum T {
   Join = 10,
   /** b→p: a UTF-8 reason; the broker closes the connection. */
   Error = 11,
+  /**
+   * Like Item, for a big item: the payload names a file in the broker's directory that holds
+   * it. The item's bytes then go producer → memory file → consumer, not through two sockets.
+   */
+  Spilled = 12,
 }
 
 export function frame(type: T, payload: Buffer = EMPTY): Buffer {
@@ -83,7 +88,7 @@ export class FrameReader {
     while (buf.length - off >= HEADER) {
       const length = buf.readUInt32LE(off);
       const type = buf[off + 4];
-      if (type < T.Hello || type > T.Error || length > MAX_PAYLOAD) {
+      if (type < T.Hello || type > T.Spilled || length > MAX_PAYLOAD) {
         throw new Error(`not a multiproc queue stream (frame header: length ${length}, type ${type})`);
       }
       const end = off + HEADER + length;

@@ -1,5 +1,5 @@
 import { createConnection } from 'node:net';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -222,6 +222,23 @@ describe('Queue across processes', () => {
     expect(() => q.put(1)).toThrow(/queue is gone/);
     a.close();
     b.close();
+  });
+
+  it('big items (a file in memory carries them) arrive intact, and their files go', async () => {
+    const q = new Queue<Buffer>();
+    const [, { dir }] = (q as any)[reduce]() as [string, { dir: string }];
+    const sizes = [300 * 1024, 2 ** 20, 5 * 2 ** 20];
+    const procs = await Promise.all(sizes.map((size) => run('bigProducer', [q, 4, size])));
+    const got: Buffer[] = [];
+    for (let i = 0; i < 12; i++) got.push(await q.get());
+    await Promise.all(procs.map((p) => p.join()));
+    for (const size of sizes) {
+      const mine = got.filter((b) => b.length === size);
+      expect(mine.map((b) => b[0])).toEqual([0, 1, 2, 3]);
+      for (const b of mine) expect(b.every((x) => x === b[0])).toBe(true);
+    }
+    expect(readdirSync(dir).filter((f) => f.startsWith('spill-'))).toEqual([]);
+    q.close();
   });
 
   it('errors sent as values arrive as their class', async () => {
