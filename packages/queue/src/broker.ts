@@ -9,6 +9,7 @@ import { closeSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
+import { Backlog, type Entry } from './backlog';
 import { Fifo } from './fifo';
 import {
   FrameReader,
@@ -27,7 +28,7 @@ interface Queue {
   n: number;
   maxsize: number;
   joinable: boolean;
-  items: Fifo<Buffer>;
+  items: Backlog;
   /** Items sent to consumers that have not said they handed them over yet. */
   inflight: number;
   /** Permits granted to producers and not used yet. */
@@ -38,6 +39,7 @@ interface Queue {
   putters: Conn[];
   unfinished: number;
   joins: [Conn, number][];
+  conns: Set<Conn>;
 }
 
 interface Conn {
@@ -46,13 +48,16 @@ interface Conn {
   queue: Queue | null;
   slot: number;
   credit: number;
-  inflight: Fifo<Buffer>;
+  inflight: Fifo<Entry>;
   handedSeen: number;
   putsReceived: number;
   permitsWanted: number;
   permitsHeld: number;
   out: Buffer[];
   dirty: boolean;
+  /** Its `handed` file, read when others wait for what it holds. */
+  handedFd: number;
+  recalled: boolean;
 }
 
 const { dir, secret, ready } = workerData as { dir: string; secret: Uint8Array; ready: SharedArrayBuffer };
@@ -76,7 +81,7 @@ function verify(d: QueueDescriptor): boolean {
 function queueFor(d: QueueDescriptor): Queue {
   let q = queues.get(d.n);
   if (!q) {
-    q = { n: d.n, maxsize: d.maxsize, joinable: d.joinable, items: new Fifo(), inflight: 0, granted: 0, takers: [], putters: [], unfinished: 0, joins: [] };
+    q = { n: d.n, maxsize: d.maxsize, joinable: d.joinable, items: new Backlog(), inflight: 0, granted: 0, takers: [], putters: [], unfinished: 0, joins: [], conns: new Set() };
     queues.set(d.n, q);
   }
   return q;
@@ -100,6 +105,8 @@ function onFrame(c: Conn, type: number, payload: Buffer, whole: Buffer): void {
     c.queue = queueFor(d);
     c.slot = freeSlots.pop() ?? nextSlot++;
     writeFileSync(handedFile(dir, c.slot), Buffer.alloc(8), { mode: 0o600 });
+    c.handedFd = openSync(handedFile(dir, c.slot), 'r');
+    c.queue.conns.add(c);
     writeSync(seen, Buffer.alloc(SEEN_BYTES), 0, SEEN_BYTES, c.slot * SEEN_BYTES);
     send(c, u32Frame(T.Hello, c.slot));
     return;
@@ -119,10 +126,21 @@ function onFrame(c: Conn, type: number, payload: Buffer, whole: Buffer): void {
       }
       break;
     case T.Want:
+      c.recalled = false;
       c.credit += payload.readUInt32LE(0);
       acknowledge(c, q, payload.readDoubleLE(4));
       if (c.credit > 0 && !q.takers.includes(c)) q.takers.push(c);
       break;
+    case T.Return: {
+      // Given back after a Recall: the oldest items it had not handed go back to their places.
+      acknowledge(c, q, payload.readDoubleLE(4));
+      const back: Entry[] = [];
+      for (let k = payload.readUInt32LE(0); k > 0 && c.inflight.length > 0; k--) back.push(c.inflight.shift()!);
+      q.inflight -= back.length;
+      q.items.giveBack(back);
+      c.recalled = false;
+      break;
+    }
     case T.Cancel: {
       // Credit not used yet is withdrawn; what was already sent is the participant's to keep.
       const k = Math.min(c.credit, payload.readUInt32LE(0));
@@ -181,10 +199,10 @@ function acknowledge(c: Conn, q: Queue, handed: number): void {
   c.dirty = true;
 }
 
-function deliver(c: Conn, q: Queue, item: Buffer): void {
+function deliver(c: Conn, q: Queue, item: Entry): void {
   c.inflight.push(item);
   q.inflight++;
-  send(c, item);
+  send(c, item.frame);
 }
 
 function settleJoins(q: Queue): void {
@@ -192,7 +210,33 @@ function settleJoins(q: Queue): void {
   q.joins = [];
 }
 
+/**
+ * Python hands a queue's items out strictly in order. Consumers here read ahead, so when a
+ * waiting consumer is about to get the queue's last items while another consumer holds older
+ * ones it has not handed to its program, those older ones come first: they are recalled, and
+ * the waiting consumer gets them (or the rest) once they are back or handed. So a consumer
+ * that stops at a sentinel never strands items another consumer is waiting for.
+ */
+function holdingBack(q: Queue): boolean {
+  const wanted = q.takers.reduce((n, c) => n + c.credit, 0);
+  if (q.items.length > wanted || q.conns.size < 2) return false;
+  let held = false;
+  for (const d of q.conns) {
+    if (d.inflight.length === 0) continue;
+    const handed = readSync(d.handedFd, f64, 0, 8, 0) === 8 ? f64.readDoubleLE(0) : 0;
+    if (handed - d.handedSeen >= d.inflight.length) continue;
+    // d holds items it has not handed (in its buffer, or on their way to it).
+    held = true;
+    if (!d.recalled) {
+      d.recalled = true;
+      send(d, frame(T.Recall));
+    }
+  }
+  return held;
+}
+
 function dispatch(q: Queue): void {
+  if (holdingBack(q)) return publishSize(q);
   while (q.items.length > 0 && q.takers.length > 0) {
     const c = q.takers[0];
     deliver(c, q, q.items.shift()!);
@@ -210,6 +254,10 @@ function dispatch(q: Queue): void {
       if (c.permitsWanted === 0) q.putters.shift();
     }
   }
+  publishSize(q);
+}
+
+function publishSize(q: Queue): void {
   f64.writeDoubleLE(q.items.length + q.inflight, 0);
   writeSync(sizes, f64, 0, SIZE_BYTES, sizeOffset(q.n));
 }
@@ -255,20 +303,20 @@ function write(socket: Socket, frames: Buffer[]): void {
 
 /**
  * A participant left (closed, exited, killed). Its `handed` file says how many of the items sent
- * to it were handed to its program: those are gone; the rest go back to the front of the queue.
+ * to it were handed to its program: those are gone; the rest go back to their places in the queue.
  */
 function leave(c: Conn): void {
   const q = c.queue;
   touched.delete(c);
   if (!q) return;
   c.queue = null;
-  const fd = openSync(handedFile(dir, c.slot), 'r');
-  const handed = readSync(fd, f64, 0, 8, 0) === 8 ? f64.readDoubleLE(0) : 0;
-  closeSync(fd);
+  const handed = readSync(c.handedFd, f64, 0, 8, 0) === 8 ? f64.readDoubleLE(0) : 0;
+  closeSync(c.handedFd);
+  q.conns.delete(c);
   acknowledge(c, q, handed);
   const back = c.inflight.drain();
   q.inflight -= back.length;
-  if (back.length > 0) q.items.unshiftAll(back);
+  q.items.giveBack(back);
   q.granted -= c.permitsHeld;
   q.takers = q.takers.filter((x) => x !== c);
   q.putters = q.putters.filter((x) => x !== c);
@@ -292,6 +340,8 @@ const server = createServer({ allowHalfOpen: true }, (socket) => {
     permitsHeld: 0,
     out: [],
     dirty: false,
+    handedFd: -1,
+    recalled: false,
   };
   c.reader = new FrameReader((type, payload, whole) => onFrame(c, type, payload, whole));
   socket.on('data', (chunk: Buffer) => {

@@ -18,11 +18,6 @@ export class Fifo<V> {
     }
     return v;
   }
-  /** Puts `vs` back in front, in their order. */
-  unshiftAll(vs: V[]): void {
-    this.#items = vs.concat(this.#items.slice(this.#head));
-    this.#head = 0;
-  }
   drain(): V[] {
     const vs = this.#items.slice(this.#head);
     this.#items = [];

@@ -301,11 +301,15 @@ export class Participant {
     this.check('get()');
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.#items.length > 0 && this.#getters.length === 0) {
+      let value: unknown;
       try {
-        return Promise.resolve(this.#hand());
+        value = this.#hand();
+      } catch (err) {
+        return Promise.reject(err as Error);
       } finally {
         this.#askAhead();
       }
+      return Promise.resolve(value);
     }
     const nowait = !block || ms === 0;
     const w: Partial<Waiter> = { nowait };
@@ -466,6 +470,24 @@ export class Participant {
           const [w] = this.#getters.splice(i, 1);
           this.#settle(w, () => w.reject(new Empty('get(): the queue is empty')));
         }
+        return;
+      }
+      case T.Recall: {
+        // Another consumer waits for items we hold and are not waiting for: give them back
+        // (none if a get of ours is waiting: then we hold nothing, and what comes is taken).
+        const back = this.#blocking > 0 ? 0 : this.#items.length;
+        const f = Buffer.allocUnsafe(HEADER + 12);
+        f.writeUInt32LE(12, 0);
+        f[4] = T.Return;
+        f.writeUInt32LE(back, HEADER);
+        f.writeDoubleLE(this.#handed, HEADER + 4);
+        this.#appendFrame(f);
+        if (back > 0) {
+          this.#items.drain();
+          this.#ahead = 0;
+          if (this.#expected > 0) this.#appendFrame(u32Frame(T.Cancel, this.#expected));
+        }
+        this.#flushBatch();
         return;
       }
       case T.Cancel:

@@ -38,6 +38,13 @@ export const enum T {
    * it. The item's bytes then go producer → memory file → consumer, not through two sockets.
    */
   Spilled = 12,
+  /**
+   * b→p: another consumer waits for the last items while you hold some you have not handed:
+   * give back what you are not waiting for.
+   */
+  Recall = 13,
+  /** p→b: u32 items given back (the oldest not handed), f64 items handed so far. */
+  Return = 14,
 }
 
 export function frame(type: T, payload: Buffer = EMPTY): Buffer {
@@ -88,7 +95,7 @@ export class FrameReader {
     while (buf.length - off >= HEADER) {
       const length = buf.readUInt32LE(off);
       const type = buf[off + 4];
-      if (type < T.Hello || type > T.Spilled || length > MAX_PAYLOAD) {
+      if (type < T.Hello || type > T.Return || length > MAX_PAYLOAD) {
         throw new Error(`not a multiproc queue stream (frame header: length ${length}, type ${type})`);
       }
       const end = off + HEADER + length;
