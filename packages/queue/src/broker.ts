@@ -39,7 +39,7 @@ interface Queue {
   putters: Conn[];
   unfinished: number;
   joins: [Conn, number][];
-  conns: Set<Conn>;
+  consumers: Set<Conn>;
 }
 
 interface Conn {
@@ -55,9 +55,10 @@ interface Conn {
   permitsHeld: number;
   out: Buffer[];
   dirty: boolean;
-  /** Its `handed` file, read when others wait for what it holds. */
+  /** Its `handed` file, read when it leaves. */
   handedFd: number;
-  recalled: boolean;
+  /** Whether it has asked for items: then it counts as one of the queue's consumers. */
+  consumer: boolean;
 }
 
 const { dir, secret, ready } = workerData as { dir: string; secret: Uint8Array; ready: SharedArrayBuffer };
@@ -81,7 +82,7 @@ function verify(d: QueueDescriptor): boolean {
 function queueFor(d: QueueDescriptor): Queue {
   let q = queues.get(d.n);
   if (!q) {
-    q = { n: d.n, maxsize: d.maxsize, joinable: d.joinable, items: new Backlog(), inflight: 0, granted: 0, takers: [], putters: [], unfinished: 0, joins: [], conns: new Set() };
+    q = { n: d.n, maxsize: d.maxsize, joinable: d.joinable, items: new Backlog(), inflight: 0, granted: 0, takers: [], putters: [], unfinished: 0, joins: [], consumers: new Set() };
     queues.set(d.n, q);
   }
   return q;
@@ -106,7 +107,6 @@ function onFrame(c: Conn, type: number, payload: Buffer, whole: Buffer): void {
     c.slot = freeSlots.pop() ?? nextSlot++;
     writeFileSync(handedFile(dir, c.slot), Buffer.alloc(8), { mode: 0o600 });
     c.handedFd = openSync(handedFile(dir, c.slot), 'r');
-    c.queue.conns.add(c);
     writeSync(seen, Buffer.alloc(SEEN_BYTES), 0, SEEN_BYTES, c.slot * SEEN_BYTES);
     send(c, u32Frame(T.Hello, c.slot));
     return;
@@ -126,21 +126,11 @@ function onFrame(c: Conn, type: number, payload: Buffer, whole: Buffer): void {
       }
       break;
     case T.Want:
-      c.recalled = false;
+      if (!c.consumer) joinConsumers(c, q);
       c.credit += payload.readUInt32LE(0);
       acknowledge(c, q, payload.readDoubleLE(4));
       if (c.credit > 0 && !q.takers.includes(c)) q.takers.push(c);
       break;
-    case T.Return: {
-      // Given back after a Recall: the oldest items it had not handed go back to their places.
-      acknowledge(c, q, payload.readDoubleLE(4));
-      const back: Entry[] = [];
-      for (let k = payload.readUInt32LE(0); k > 0 && c.inflight.length > 0; k--) back.push(c.inflight.shift()!);
-      q.inflight -= back.length;
-      q.items.giveBack(back);
-      c.recalled = false;
-      break;
-    }
     case T.Cancel: {
       // Credit not used yet is withdrawn; what was already sent is the participant's to keep.
       const k = Math.min(c.credit, payload.readUInt32LE(0));
@@ -211,32 +201,22 @@ function settleJoins(q: Queue): void {
 }
 
 /**
- * Python hands a queue's items out strictly in order. Consumers here read ahead, so when a
- * waiting consumer is about to get the queue's last items while another consumer holds older
- * ones it has not handed to its program, those older ones come first: they are recalled, and
- * the waiting consumer gets them (or the rest) once they are back or handed. So a consumer
- * that stops at a sentinel never strands items another consumer is waiting for.
+ * Python hands a queue's items out strictly in order, and programs rely on it (a consumer that
+ * stops at a sentinel knows the others get everything put before it). So only a queue's single
+ * consumer reads ahead; each consumer is told how many there are whenever that changes.
  */
-function holdingBack(q: Queue): boolean {
-  const wanted = q.takers.reduce((n, c) => n + c.credit, 0);
-  if (q.items.length > wanted || q.conns.size < 2) return false;
-  let held = false;
-  for (const d of q.conns) {
-    if (d.inflight.length === 0) continue;
-    const handed = readSync(d.handedFd, f64, 0, 8, 0) === 8 ? f64.readDoubleLE(0) : 0;
-    if (handed - d.handedSeen >= d.inflight.length) continue;
-    // d holds items it has not handed (in its buffer, or on their way to it).
-    held = true;
-    if (!d.recalled) {
-      d.recalled = true;
-      send(d, frame(T.Recall));
-    }
-  }
-  return held;
+function joinConsumers(c: Conn, q: Queue): void {
+  c.consumer = true;
+  q.consumers.add(c);
+  if (q.consumers.size === 2) tellConsumers(q);
+  else if (q.consumers.size > 2) send(c, u32Frame(T.Consumers, q.consumers.size));
+}
+
+function tellConsumers(q: Queue): void {
+  for (const d of q.consumers) send(d, u32Frame(T.Consumers, q.consumers.size));
 }
 
 function dispatch(q: Queue): void {
-  if (holdingBack(q)) return publishSize(q);
   while (q.items.length > 0 && q.takers.length > 0) {
     const c = q.takers[0];
     deliver(c, q, q.items.shift()!);
@@ -312,7 +292,7 @@ function leave(c: Conn): void {
   c.queue = null;
   const handed = readSync(c.handedFd, f64, 0, 8, 0) === 8 ? f64.readDoubleLE(0) : 0;
   closeSync(c.handedFd);
-  q.conns.delete(c);
+  if (q.consumers.delete(c) && q.consumers.size === 1) tellConsumers(q);
   acknowledge(c, q, handed);
   const back = c.inflight.drain();
   q.inflight -= back.length;
@@ -341,7 +321,7 @@ const server = createServer({ allowHalfOpen: true }, (socket) => {
     out: [],
     dirty: false,
     handedFd: -1,
-    recalled: false,
+    consumer: false,
   };
   c.reader = new FrameReader((type, payload, whole) => onFrame(c, type, payload, whole));
   socket.on('data', (chunk: Buffer) => {

@@ -71,6 +71,7 @@ export class Participant {
   #handed = 0;
   #ackDue = false;
   #ahead = 0;
+  #alone = true;
   #lastAsk = { at: 0, handed: 0 };
   #f64 = Buffer.alloc(SEEN_BYTES);
 
@@ -383,7 +384,7 @@ export class Participant {
     if (have >= this.#blocking && this.#ahead === 0) return;
     const now = performance.now();
     const rate = (this.#handed - this.#lastAsk.handed) / Math.max(now - this.#lastAsk.at, 0.001);
-    this.#ahead = Math.min(MAX_AHEAD, Math.floor(rate * WINDOW_MS));
+    this.#ahead = this.#alone ? Math.min(MAX_AHEAD, Math.floor(rate * WINDOW_MS)) : 0;
     this.#lastAsk = { at: now, handed: this.#handed };
     const n = this.#blocking + this.#ahead - have;
     if (n <= 0) return;
@@ -472,24 +473,16 @@ export class Participant {
         }
         return;
       }
-      case T.Recall: {
-        // Another consumer waits for items we hold and are not waiting for: give them back
-        // (none if a get of ours is waiting: then we hold nothing, and what comes is taken).
-        const back = this.#blocking > 0 ? 0 : this.#items.length;
-        const f = Buffer.allocUnsafe(HEADER + 12);
-        f.writeUInt32LE(12, 0);
-        f[4] = T.Return;
-        f.writeUInt32LE(back, HEADER);
-        f.writeDoubleLE(this.#handed, HEADER + 4);
-        this.#appendFrame(f);
-        if (back > 0) {
-          this.#items.drain();
+      case T.Consumers:
+        // Read ahead only while this is the queue's one consumer (see T.Consumers).
+        this.#alone = payload.readUInt32LE(0) <= 1;
+        if (!this.#alone && this.#ahead > 0) {
           this.#ahead = 0;
-          if (this.#expected > 0) this.#appendFrame(u32Frame(T.Cancel, this.#expected));
+          const excess = Math.min(this.#expected, this.#items.length + this.#expected - this.#blocking);
+          if (excess > 0) this.#appendFrame(u32Frame(T.Cancel, excess));
+          this.#flushBatch();
         }
-        this.#flushBatch();
         return;
-      }
       case T.Cancel:
         this.#expected -= payload.readUInt32LE(0);
         this.#askAhead();

@@ -39,12 +39,10 @@ export const enum T {
    */
   Spilled = 12,
   /**
-   * b→p: another consumer waits for the last items while you hold some you have not handed:
-   * give back what you are not waiting for.
+   * b→p: u32 how many consumers the queue has now. Only a queue's one consumer reads ahead: with
+   * several, each gets an item only while a get of its own waits, as Python hands items out.
    */
-  Recall = 13,
-  /** p→b: u32 items given back (the oldest not handed), f64 items handed so far. */
-  Return = 14,
+  Consumers = 13,
 }
 
 export function frame(type: T, payload: Buffer = EMPTY): Buffer {
@@ -95,7 +93,7 @@ export class FrameReader {
     while (buf.length - off >= HEADER) {
       const length = buf.readUInt32LE(off);
       const type = buf[off + 4];
-      if (type < T.Hello || type > T.Return || length > MAX_PAYLOAD) {
+      if (type < T.Hello || type > T.Consumers || length > MAX_PAYLOAD) {
         throw new Error(`not a multiproc queue stream (frame header: length ${length}, type ${type})`);
       }
       const end = off + HEADER + length;

@@ -46,6 +46,23 @@ describe('Queue under load and faults', () => {
     q.close();
   });
 
+  it('consumers that stop at a sentinel strand nothing: 2 producers × 2 consumers, one null per producer', async () => {
+    // Consumers read ahead; what one of them holds when it stops must reach the other (Python
+    // hands items strictly in order, so there this count is always exact).
+    for (let round = 0; round < 3; round++) {
+      const q = new Queue();
+      const per = 20_000;
+      const pipes = [Pipe(false), Pipe(false)];
+      const consumers = pipes.map(([, w]) => start('countUntilNull', [q, w]));
+      const producers = [0, 1].map((p) => start('producerWithSentinel', [q, p, per]));
+      const counts = await Promise.all(pipes.map(([r]) => r.recv() as Promise<number>));
+      expect(counts[0] + counts[1]).toBe(2 * per);
+      await Promise.all([...producers, ...consumers].map((p) => p.join()));
+      for (const c of pipes.flat()) c.close();
+      q.close();
+    }
+  });
+
   it('a consumer killed with SIGKILL mid-traffic: the others get every other item, once; the queue goes on', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mpq-kill-'));
     const record = join(dir, 'victim.txt');
