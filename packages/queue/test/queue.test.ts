@@ -241,6 +241,22 @@ describe('Queue across processes', () => {
     q.close();
   });
 
+  it("a child's puts are flushed before it exits, as Python joins the feeder thread; cancelJoinThread() skips that", async () => {
+    const q = new Queue<{ i: number }>();
+    const p = await run('putAndLeave', [q, 20_000, false]);
+    await p.join();
+    expect(p.exitCode).toBe(0);
+    for (let i = 0; i < 20_000; i++) expect((await q.get()).i).toBe(i);
+    const p2 = await run('putAndLeave', [q, 20_000, true]);
+    await p2.join();
+    expect(p2.exitCode).toBe(0);
+    // What arrived (maybe not everything) is in order, and the queue goes on.
+    await q.put({ i: -1 });
+    let next = 0;
+    for (let x = await q.get(); x.i !== -1; x = await q.get()) expect(x.i).toBe(next++);
+    q.close();
+  });
+
   it('errors sent as values arrive as their class', async () => {
     const q = new Queue();
     const p = await run('putError', [q]);
