@@ -24,6 +24,11 @@ export {
 export { secondsToMs, waitOptions, waitFor, abortError, describe as describeValue, type WaitOptions } from './timeout';
 export type { ModuleReference, Target } from './target/describe';
 export type { Popen, StartMethodBackend } from './popen/popen';
+/** @internal how @multiproc/pool ships task functions, as Process ships its target */
+export { checkTarget as _checkTarget, describeTarget as _describeTarget } from './target/describe';
+export { loadTarget as _loadTarget } from './target/load';
+export type { TargetSpec as _TargetSpec } from './target/spec';
+export { callerFile as _callerFile } from './process';
 /** @internal the child's entry point (dist/child.js) */
 export { runChildProcess as _runChildProcess } from './bootstrap/child';
 

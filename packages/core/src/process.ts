@@ -310,15 +310,15 @@ function reapChildren(): void {
   for (const p of state.children) if (p.exitCode !== null) childEnded(p);
 }
 
-/** The file whose code called `new Process(...)`: the first stack frame outside this package. */
-function callerFile(): string | null {
+/** The file whose code called `new Process(...)`: the first stack frame outside this package (and `skip`). */
+export function callerFile(skip?: string): string | null {
   const saved = Error.prepareStackTrace;
   try {
     Error.prepareStackTrace = (_err, frames) => frames;
     const frames = new Error().stack as unknown as NodeJS.CallSite[];
     for (const f of frames) {
       const file = f.getFileName();
-      if (file && file !== __filename && !file.startsWith('node:')) return file.startsWith('file:') ? require('node:url').fileURLToPath(file) : file;
+      if (file && file !== __filename && file !== skip && !file.startsWith('node:')) return file.startsWith('file:') ? require('node:url').fileURLToPath(file) : file;
     }
     return null;
   } finally {

@@ -112,17 +112,27 @@ function needsReduction(value: unknown, seen: Set<object>, path: string): boolea
   seen.add(value);
   if (reducerOf(value)) return true;
   if (value instanceof Error) return false; // V8 serializes errors itself
+  // Strings, numbers and the like need no visit (nor a path string each: big arrays are common).
   let found = false;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) found = needsReduction(value[i], seen, `${path}[${i}]`) || found;
+    for (let i = 0; i < value.length; i++) if (!isLeaf(value[i])) found = needsReduction(value[i], seen, `${path}[${i}]`) || found;
   } else if (value instanceof Map) {
-    for (const [k, v] of value) found = needsReduction(k, seen, `${path}.<key>`) || needsReduction(v, seen, `${path}.get(…)`) || found;
+    for (const [k, v] of value) {
+      if (!isLeaf(k)) found = needsReduction(k, seen, `${path}.<key>`) || found;
+      if (!isLeaf(v)) found = needsReduction(v, seen, `${path}.get(…)`) || found;
+    }
   } else if (value instanceof Set) {
-    for (const v of value) found = needsReduction(v, seen, `${path}.<item>`) || found;
+    for (const v of value) if (!isLeaf(v)) found = needsReduction(v, seen, `${path}.<item>`) || found;
   } else {
-    for (const k of Object.keys(value)) found = needsReduction((value as any)[k], seen, `${path}.${k}`) || found;
+    for (const k of Object.keys(value)) if (!isLeaf((value as any)[k])) found = needsReduction((value as any)[k], seen, `${path}.${k}`) || found;
   }
   return found;
+}
+
+/** A value structured clone copies as it is. */
+function isLeaf(v: unknown): boolean {
+  const t = typeof v;
+  return t === 'number' || t === 'string' || t === 'boolean' || t === 'bigint' || v === null || v === undefined;
 }
 
 function uncloneable(value: unknown, path: string): TypeError {

@@ -4,3 +4,4 @@ export * from '@multiproc/errors';
 export * from '@multiproc/core';
 export * from '@multiproc/pipe';
 export * from '@multiproc/queue';
+export * from '@multiproc/pool';

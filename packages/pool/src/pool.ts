@@ -1,0 +1,529 @@
+import {
+  _callerFile as callerFile,
+  _describeTarget as describeTarget,
+  cpuCount,
+  describeValue,
+  getContext,
+  type _TargetSpec as TargetSpec,
+  type Context,
+  type ModuleReference,
+  type Process,
+} from '@multiproc/core';
+import { ProcessError } from '@multiproc/errors';
+import { Pipe, type Connection } from '@multiproc/pipe';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AsyncResult } from './async-result';
+import { progressBar, type Progress } from './progress';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+
+export type Task = ((...args: any[]) => unknown) | ModuleReference;
+
+export interface PoolOptions {
+  /** Worker processes (default: cpuCount()). */
+  processes?: number | null;
+  /** Runs once in each worker before its first task (a function or module reference). */
+  initializer?: Task | null;
+  initargs?: unknown[];
+  /** Chunks a worker runs before it is replaced by a fresh one (default: no limit). */
+  maxtasksperchild?: number | null;
+  /** The start method's context (default: getContext()). */
+  context?: Context;
+}
+
+export interface MapOptions {
+  /** Items per message to a worker (default for map: Python's, about len / (4 × processes); for imap: 1). */
+  chunksize?: number;
+  /** Shows a progress bar on the terminal (stderr), with this label if a string. */
+  progress?: boolean | string;
+}
+
+export interface AsyncOptions<T> {
+  callback?: (result: T) => void;
+  errorCallback?: (error: unknown) => void;
+}
+
+const RUN = 0;
+const CLOSE = 1;
+const TERMINATE = 2;
+/**
+ * Chunks sent ahead to a worker, so it never waits for the pool between two of them: about
+ * PIPELINE_MS of its work, at least 2 (long tasks are not hoarded by one worker), at most 256.
+ */
+const PIPELINE_MS = 2;
+const MIN_DEPTH = 2;
+const MAX_DEPTH = 256;
+
+interface Job {
+  chunkDone(chunk: Chunk, results: unknown[]): void;
+  chunkFailed(chunk: Chunk, error: unknown): void;
+}
+
+interface Chunk {
+  id: number;
+  fn: number;
+  star: boolean;
+  items: unknown[];
+  kwargs: object | undefined;
+  job: Job;
+  /** Its position among its job's chunks. */
+  index: number;
+}
+
+interface Worker {
+  proc: Process;
+  conn: Connection;
+  ready: boolean;
+  /** Function ids this worker has been sent. */
+  fns: Set<number>;
+  inflight: Chunk[];
+  /** Chunks sent to it in all: with maxtasksperchild, it retires after that many. */
+  sent: number;
+  reading: boolean;
+  gone: boolean;
+  closing: boolean;
+  /** How many chunks it may hold, from how fast it has been returning them. */
+  depth: number;
+  lastResult: number;
+}
+
+const WORKER_ENTRY = { module: pathToFileURL(join(__dirname, 'index.mjs')).href, export: '_poolWorker' };
+
+/**
+ * Python's `multiprocessing.Pool`: worker processes that run tasks — functions (shipped by
+ * source) or module references, as Process targets are — and send the results back.
+ */
+export class Pool {
+  #state = RUN;
+  #ctx: Context;
+  #size: number;
+  #init: WorkerInit;
+  #workers = new Set<Worker>();
+  #queue: Chunk[] = [];
+  #queueHead = 0;
+  #chunkIds = 0;
+  #fnIds = new Map<unknown, number>();
+  #specs: TargetSpec[] = [];
+  #startupFailure: Error | null = null;
+  #allGone: (() => void)[] = [];
+  /** Chunks not finished: while there are some, the pool keeps the process alive (an idle pool does not). */
+  #unfinished = 0;
+  #keepAlive: NodeJS.Timeout | null = null;
+
+  constructor(processes?: number | null | PoolOptions) {
+    const o: PoolOptions = typeof processes === 'object' && processes !== null ? processes : { processes };
+    const { processes: n = null, initializer = null, initargs = [], maxtasksperchild = null, context, ...rest } = o;
+    const unknown = Object.keys(rest);
+    if (unknown.length) throw new TypeError(`Pool: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; the options are processes, initializer, initargs, maxtasksperchild and context`);
+    if (n !== null && (!Number.isInteger(n) || n < 1)) throw new RangeError(`Pool: processes must be a positive integer, got ${describeValue(n)}`);
+    if (maxtasksperchild !== null && (!Number.isInteger(maxtasksperchild) || maxtasksperchild < 1)) {
+      throw new RangeError(`Pool: maxtasksperchild must be a positive integer or null, got ${describeValue(maxtasksperchild)}`);
+    }
+    if (!Array.isArray(initargs)) throw new TypeError(`Pool: initargs must be an array, got ${describeValue(initargs)}`);
+    if (initializer !== null) checkTask(initializer, 'Pool: initializer');
+    this.#ctx = context ?? getContext();
+    this.#size = n ?? cpuCount();
+    const file = callerFile(__filename);
+    this.#init = { initializer: initializer === null ? null : describeTarget(initializer, file), initargs, maxtasks: maxtasksperchild };
+    // Started together: their boots overlap.
+    for (let i = 0; i < this.#size; i++) this.#spawn();
+  }
+
+  // ---- workers
+
+  #spawn(): void {
+    const [mine, theirs] = Pipe();
+    const proc = new this.#ctx.Process({ target: WORKER_ENTRY, args: [theirs, this.#init], daemon: true, name: undefined });
+    proc.start();
+    theirs.close();
+    const w: Worker = { proc, conn: mine, ready: false, fns: new Set(), inflight: [], sent: 0, reading: false, gone: false, closing: false, depth: MIN_DEPTH, lastResult: 0 };
+    this.#workers.add(w);
+    void this.#read(w);
+  }
+
+  /** Reads from a worker while it owes the pool something (its 'ready', results): idle, nothing holds the process. */
+  async #read(w: Worker): Promise<void> {
+    if (w.reading) return;
+    w.reading = true;
+    try {
+      while (!w.ready || w.inflight.length > 0) {
+        const msg = (await w.conn.recv()) as FromWorker;
+        if (msg[0] === 'ready') {
+          w.ready = true;
+          this.#pump();
+          continue;
+        }
+        const chunk = w.inflight.shift()!;
+        // A worker that was busy since its last result took this long for this chunk.
+        const now = performance.now();
+        if (w.lastResult > 0) w.depth = Math.min(MAX_DEPTH, Math.max(MIN_DEPTH, Math.round(PIPELINE_MS / Math.max(now - w.lastResult, 1e-3))));
+        w.lastResult = w.inflight.length > 0 ? now : 0;
+        if (msg[0] === 'ok') chunk.job.chunkDone(chunk, msg[2]);
+        else chunk.job.chunkFailed(chunk, reviveError(msg[2], msg[3]));
+        if (this.#init.maxtasks !== null && w.sent >= this.#init.maxtasks && w.inflight.length === 0) this.#retire(w);
+        this.#pump();
+      }
+    } catch (err) {
+      void this.#lost(w, err);
+    } finally {
+      w.reading = false;
+    }
+  }
+
+  /** A worker ended on its own: done its maxtasksperchild, or died. */
+  async #lost(w: Worker, cause: unknown): Promise<void> {
+    if (w.gone) return;
+    w.gone = true;
+    await w.proc.join();
+    this.#workers.delete(w);
+    w.conn.close();
+    const failed = w.inflight.splice(0);
+    if (this.#state !== TERMINATE) {
+      const err = new ProcessError(`a pool worker (pid ${w.proc.pid}) ended with exit code ${w.proc.exitCode} while running this task`, { cause });
+      for (const chunk of failed) chunk.job.chunkFailed(chunk, err);
+      if (!w.ready) {
+        // Its initializer failed: another worker would fail the same way (Python retries forever).
+        this.#startupFailure = new ProcessError(`the pool's initializer failed in a worker (exit code ${w.proc.exitCode}); see its error above`);
+        this.#failQueue(this.#startupFailure);
+      } else if (this.#state === RUN || this.#pending()) this.#spawn();
+    }
+    this.#pump();
+    this.#checkAllGone();
+  }
+
+  #retire(w: Worker): void {
+    w.closing = true;
+    w.conn.close();
+    void this.#lost(w, null);
+  }
+
+  #pending(): boolean {
+    return this.#queueHead < this.#queue.length;
+  }
+
+  /** Sends queued chunks to workers with room, in order. */
+  #pump(): void {
+    while (this.#pending()) {
+      let best: Worker | null = null;
+      for (const w of this.#workers) {
+        if (!w.ready || w.gone || w.closing || w.inflight.length >= w.depth) continue;
+        if (this.#init.maxtasks !== null && w.sent >= this.#init.maxtasks) continue;
+        if (!best || w.inflight.length < best.inflight.length) best = w;
+      }
+      if (!best) break;
+      const chunk = this.#queue[this.#queueHead++];
+      if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#queueHead);
+        this.#queueHead = 0;
+      }
+      this.#send(best, chunk);
+    }
+    if (this.#state === CLOSE && !this.#pending()) {
+      // Closed and drained: each worker exits once it has sent its last result.
+      for (const w of this.#workers) {
+        if (!w.closing && w.inflight.length === 0 && w.ready) this.#retire(w);
+      }
+    }
+  }
+
+  #send(w: Worker, chunk: Chunk): void {
+    try {
+      if (!w.fns.has(chunk.fn)) {
+        void w.conn.send(['fn', chunk.fn, this.#specs[chunk.fn]] satisfies ToWorker);
+        w.fns.add(chunk.fn);
+      }
+      void w.conn.send(['task', chunk.id, chunk.fn, chunk.star, chunk.items, chunk.kwargs] satisfies ToWorker);
+    } catch (err) {
+      // Items that cannot be cloned fail their own task, not the pool.
+      chunk.job.chunkFailed(chunk, err);
+      return;
+    }
+    if (w.inflight.length === 0) w.lastResult = performance.now();
+    w.inflight.push(chunk);
+    w.sent++;
+    void this.#read(w);
+  }
+
+  #failQueue(err: Error): void {
+    const left = this.#queue.slice(this.#queueHead);
+    this.#queue = [];
+    this.#queueHead = 0;
+    for (const chunk of left) chunk.job.chunkFailed(chunk, err);
+  }
+
+  #checkAllGone(): void {
+    if (this.#state !== RUN && this.#workers.size === 0) for (const f of this.#allGone.splice(0)) f();
+  }
+
+  // ---- tasks
+
+  #check(what: string): void {
+    if (this.#state !== RUN) throw new Error(`${what}: the pool is ${this.#state === CLOSE ? 'closed' : 'terminated'} (Python: "Pool not running")`);
+    if (this.#startupFailure) throw this.#startupFailure;
+  }
+
+  #fnId(fn: Task, what: string): number {
+    checkTask(fn, what);
+    const key = typeof fn === 'function' ? fn : JSON.stringify([String(fn.module), fn.export ?? 'default']);
+    let id = this.#fnIds.get(key);
+    if (id === undefined) {
+      id = this.#specs.length;
+      this.#specs.push(describeTarget(fn, callerFile(__filename)));
+      this.#fnIds.set(key, id);
+    }
+    return id;
+  }
+
+  #submit(job: Job, fn: number, star: boolean, items: unknown[], kwargs: object | undefined, index: number): void {
+    let counted = true;
+    const finish = () => {
+      if (counted && ((counted = false), --this.#unfinished === 0) && this.#keepAlive) {
+        clearInterval(this.#keepAlive);
+        this.#keepAlive = null;
+      }
+    };
+    const tracked: Job = {
+      chunkDone: (c, r) => (finish(), job.chunkDone(c, r)),
+      chunkFailed: (c, e) => (finish(), job.chunkFailed(c, e)),
+    };
+    if (this.#unfinished++ === 0) this.#keepAlive ??= setInterval(() => {}, 2 ** 30);
+    this.#queue.push({ id: this.#chunkIds++, fn, star, items, kwargs, job: tracked, index });
+  }
+
+  /** Python's `apply_async(func, args, kwds, callback, error_callback)`. */
+  applyAsync<T>(fn: Task, args: unknown[] = [], kwds?: object | null, options: AsyncOptions<T> = {}): AsyncResult<T> {
+    this.#check('applyAsync()');
+    const id = this.#fnId(fn, 'applyAsync(fn)');
+    if (!Array.isArray(args)) throw new TypeError(`applyAsync(fn, args): args must be an array, got ${describeValue(args)}`);
+    const result = new AsyncResult<T>();
+    const job: Job = {
+      chunkDone: (_c, [value]) => settle(result, options, { ok: true, value: value as T }),
+      chunkFailed: (_c, error) => settle(result, options, { ok: false, error }),
+    };
+    this.#submit(job, id, true, [args], kwds ?? undefined, 0);
+    this.#pump();
+    return result;
+  }
+
+  /** Python's `apply(func, args, kwds)`: runs one call in a worker and resolves with its result. */
+  apply<T>(fn: Task, args: unknown[] = [], kwds?: object | null): Promise<T> {
+    return this.applyAsync<T>(fn, args, kwds).get();
+  }
+
+  #mapAsync<T>(what: string, fn: Task, iterable: Iterable<unknown>, star: boolean, options: MapOptions & AsyncOptions<T[]>): AsyncResult<T[]> {
+    this.#check(what);
+    const id = this.#fnId(fn, `${what}(fn)`);
+    const items = toArray(iterable, what);
+    const chunksize = options.chunksize ?? defaultChunksize(items.length, this.#size);
+    checkChunksize(chunksize, what);
+    const result = new AsyncResult<T[]>();
+    const out = new Array(items.length);
+    const bar = progressBar(options.progress, items.length);
+    let left = Math.ceil(items.length / chunksize);
+    const job: Job = {
+      chunkDone: (c, results) => {
+        for (let i = 0; i < results.length; i++) out[c.index * chunksize + i] = results[i];
+        bar?.increment(results.length);
+        if (--left === 0) settle(result, options, { ok: true, value: out }, bar);
+      },
+      chunkFailed: (_c, error) => settle(result, options, { ok: false, error }, bar),
+    };
+    if (left === 0) settle(result, options, { ok: true, value: out }, bar);
+    for (let i = 0; i * chunksize < items.length; i++) this.#submit(job, id, star, items.slice(i * chunksize, (i + 1) * chunksize), undefined, i);
+    this.#pump();
+    return result;
+  }
+
+  /** Python's `map(func, iterable, chunksize)`: results in input order. */
+  map<T>(fn: Task, iterable: Iterable<unknown>, options?: number | MapOptions): Promise<T[]> {
+    return this.#mapAsync<T>('map()', fn, iterable, false, mapOptions(options)).get();
+  }
+
+  mapAsync<T>(fn: Task, iterable: Iterable<unknown>, options?: number | (MapOptions & AsyncOptions<T[]>)): AsyncResult<T[]> {
+    return this.#mapAsync<T>('mapAsync()', fn, iterable, false, mapOptions(options));
+  }
+
+  /** Python's `starmap(func, iterable)`: each item is the argument list of one call. */
+  starmap<T>(fn: Task, iterable: Iterable<unknown[]>, options?: number | MapOptions): Promise<T[]> {
+    return this.#mapAsync<T>('starmap()', fn, iterable, true, mapOptions(options)).get();
+  }
+
+  starmapAsync<T>(fn: Task, iterable: Iterable<unknown[]>, options?: number | (MapOptions & AsyncOptions<T[]>)): AsyncResult<T[]> {
+    return this.#mapAsync<T>('starmapAsync()', fn, iterable, true, mapOptions(options));
+  }
+
+  /** Python's `imap`: results in input order, as they come; reads `iterable` only as fast as results are taken. */
+  imap<T>(fn: Task, iterable: Iterable<unknown> | AsyncIterable<unknown>, options?: number | MapOptions): AsyncIterableIterator<T> {
+    return this.#imap<T>('imap()', fn, iterable, mapOptions(options), true);
+  }
+
+  /** Python's `imap_unordered`: results in the order they finish. */
+  imapUnordered<T>(fn: Task, iterable: Iterable<unknown> | AsyncIterable<unknown>, options?: number | MapOptions): AsyncIterableIterator<T> {
+    return this.#imap<T>('imapUnordered()', fn, iterable, mapOptions(options), false);
+  }
+
+  #imap<T>(what: string, fn: Task, iterable: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions, ordered: boolean): AsyncIterableIterator<T> {
+    this.#check(what);
+    const id = this.#fnId(fn, `${what}(fn)`);
+    const chunksize = options.chunksize ?? 1;
+    checkChunksize(chunksize, what);
+    const source = iterate(iterable, what);
+    const bar = progressBar(options.progress, null);
+    // Chunks out at once, at most: memory stays bounded however long the input is.
+    const window = this.#size * MAX_DEPTH;
+    const submit = (job: Job, items: unknown[], index: number) => {
+      this.#check(what);
+      this.#submit(job, id, false, items, undefined, index);
+    };
+    const pump = () => this.#pump();
+    return (async function* (): AsyncGenerator<T> {
+      const finished = new Map<number, { ok: boolean; results?: unknown[]; error?: unknown }>();
+      let issued = 0;
+      let taken = 0;
+      let exhausted = false;
+      let wake: (() => void) | null = null;
+      const job: Job = {
+        chunkDone: (c, results) => {
+          finished.set(c.index, { ok: true, results });
+          wake?.();
+        },
+        chunkFailed: (c, error) => {
+          finished.set(c.index, { ok: false, error });
+          wake?.();
+        },
+      };
+      try {
+        for (;;) {
+          while (!exhausted && issued - taken < window) {
+            const items: unknown[] = [];
+            while (items.length < chunksize) {
+              const next = await source.next();
+              if (next.done) {
+                exhausted = true;
+                break;
+              }
+              items.push(next.value);
+            }
+            if (items.length > 0) submit(job, items, issued++);
+          }
+          pump();
+          if (exhausted && taken === issued) return;
+          let key: number | undefined = ordered ? taken : finished.keys().next().value;
+          while (key === undefined || !finished.has(key)) {
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = null;
+            key = ordered ? taken : finished.keys().next().value;
+          }
+          const r = finished.get(key)!;
+          finished.delete(key);
+          taken++;
+          if (!r.ok) throw r.error;
+          bar?.increment(r.results!.length);
+          for (const v of r.results!) yield v as T;
+        }
+      } finally {
+        bar?.stop();
+        await source.return?.();
+      }
+    })();
+  }
+
+  // ---- life
+
+  /** Python's `close()`: no new tasks; the workers exit once the queued ones are done. */
+  close(): void {
+    if (this.#state === RUN) this.#state = CLOSE;
+    this.#pump();
+    this.#checkAllGone();
+  }
+
+  /** Python's `terminate()`: stops the workers now; unfinished tasks fail. */
+  terminate(): void {
+    if (this.#state === TERMINATE) return;
+    this.#state = TERMINATE;
+    const err = new ProcessError('the pool was terminated before this task finished');
+    this.#failQueue(err);
+    for (const w of this.#workers) {
+      for (const chunk of w.inflight.splice(0)) chunk.job.chunkFailed(chunk, err);
+      w.closing = true;
+      if (w.proc.exitCode === null) w.proc.terminate();
+      void this.#lost(w, null);
+    }
+    this.#checkAllGone();
+  }
+
+  /** Python's `join()`: after close() or terminate(), resolves once every worker has exited. */
+  join(): Promise<void> {
+    if (this.#state === RUN) throw new Error('join(): the pool is still running; call close() or terminate() first (as in Python)');
+    if (this.#workers.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#allGone.push(resolve));
+  }
+
+  /** `await using pool = new Pool()`: terminate() and join(), as Python's `with Pool() as pool:`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.terminate();
+    await this.join();
+  }
+
+  /** The worker processes (Python's private `_pool`), for inspection. */
+  get processes(): Process[] {
+    return [...this.#workers].map((w) => w.proc);
+  }
+}
+
+function settle<T>(result: AsyncResult<T>, options: AsyncOptions<T>, s: { ok: true; value: T } | { ok: false; error: unknown }, bar?: Progress | null): void {
+  if (result.ready()) return;
+  bar?.stop();
+  result._settle(s);
+  if (s.ok) options.callback?.(s.value);
+  else options.errorCallback?.(s.error);
+}
+
+/** Structured clone keeps the message and stack of any error, the class of built-in ones; keep the name too. */
+function reviveError(error: unknown, name: string): unknown {
+  if (error instanceof Error && error.name !== name) {
+    Object.defineProperty(error, 'name', { value: name, configurable: true, writable: true, enumerable: false });
+  }
+  return error;
+}
+
+function checkTask(fn: unknown, what: string): asserts fn is Task {
+  if (typeof fn === 'function') return;
+  if (fn !== null && typeof fn === 'object' && !Array.isArray(fn)) {
+    const { module, export: name, ...rest } = fn as ModuleReference;
+    if (Object.keys(rest).length === 0 && ((typeof module === 'string' && module !== '') || module instanceof URL) && (name === undefined || (typeof name === 'string' && name !== ''))) return;
+  }
+  throw new TypeError(`${what} must be a function or a module reference { module, export? }, got ${describeValue(fn)}`);
+}
+
+function checkChunksize(chunksize: unknown, what: string): void {
+  if (!Number.isInteger(chunksize) || (chunksize as number) < 1) throw new RangeError(`${what}: chunksize must be a positive integer, got ${describeValue(chunksize)}`);
+}
+
+function mapOptions<O extends MapOptions>(options: number | O | undefined): O {
+  if (options === undefined) return {} as O;
+  if (typeof options === 'number') return { chunksize: options } as O;
+  if (options === null || typeof options !== 'object') throw new TypeError(`the options must be a chunksize or an object { chunksize, progress }, got ${describeValue(options)}`);
+  return options;
+}
+
+/** Python's default: about four chunks per worker. */
+function defaultChunksize(length: number, processes: number): number {
+  const chunksize = Math.floor(length / (processes * 4));
+  return Math.max(1, length % (processes * 4) ? chunksize + 1 : chunksize);
+}
+
+function toArray(iterable: Iterable<unknown>, what: string): unknown[] {
+  if (Array.isArray(iterable)) return iterable;
+  if (iterable === null || typeof (iterable as any)?.[Symbol.iterator] !== 'function') {
+    throw new TypeError(`${what}: iterable must be iterable (an array, a Set, a generator…), got ${describeValue(iterable)}`);
+  }
+  return [...iterable];
+}
+
+function iterate(iterable: Iterable<unknown> | AsyncIterable<unknown>, what: string): Iterator<unknown> | AsyncIterator<unknown> {
+  const it = iterable as any;
+  if (typeof it?.[Symbol.asyncIterator] === 'function') return it[Symbol.asyncIterator]();
+  if (typeof it?.[Symbol.iterator] === 'function') return it[Symbol.iterator]();
+  throw new TypeError(`${what}: iterable must be iterable or async iterable, got ${describeValue(iterable)}`);
+}

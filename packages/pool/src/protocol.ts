@@ -1,0 +1,26 @@
+import type { _TargetSpec as TargetSpec } from '@multiproc/core';
+
+/**
+ * Messages between the pool and one worker, over the worker's own Pipe. The two sides share
+ * only this file (as piscina's worker shares only its types with the pool).
+ */
+export type ToWorker =
+  /** Defines function `id` (sent once per worker, before its first task). */
+  | ['fn', id: number, spec: TargetSpec]
+  /** A chunk: call function `fn` on each item (`star`: each item is an argument list). */
+  | ['task', chunk: number, fn: number, star: boolean, items: unknown[], kwargs: object | undefined];
+
+export type FromWorker =
+  /** The initializer ran; tasks may come. */
+  | ['ready']
+  | ['ok', chunk: number, results: unknown[]]
+  /** The chunk's first failure: the error thrown, and its name (structured clone keeps only built-in names). */
+  | ['err', chunk: number, error: unknown, name: string];
+
+/** What a worker is started with. */
+export interface WorkerInit {
+  initializer: TargetSpec | null;
+  initargs: unknown[];
+  /** Chunks a worker runs before it exits (Python's maxtasksperchild); null: no limit. */
+  maxtasks: number | null;
+}

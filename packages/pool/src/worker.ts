@@ -1,0 +1,47 @@
+import { _loadTarget as loadTarget } from '@multiproc/core';
+import type { Connection } from '@multiproc/pipe';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+
+/**
+ * A pool worker's life (Python's `multiprocessing.pool.worker`): run the initializer, then run
+ * chunks in the order they come, one at a time, until the pool closes the pipe or the worker
+ * has run `maxtasks` chunks.
+ * @internal started by Pool as the target of each worker Process
+ */
+export async function poolWorker(conn: Connection, init: WorkerInit): Promise<void> {
+  const fns = new Map<number, Function>();
+  if (init.initializer) {
+    const initializer = await loadTarget(init.initializer);
+    await initializer?.(...init.initargs);
+  }
+  await conn.send(['ready'] satisfies FromWorker);
+  let done = 0;
+  for await (const msg of conn as AsyncIterable<ToWorker>) {
+    if (msg[0] === 'fn') {
+      fns.set(msg[1], (await loadTarget(msg[2]))!);
+      continue;
+    }
+    const [, chunk, fnId, star, items, kwargs] = msg;
+    const fn = fns.get(fnId)!;
+    const results = new Array(items.length);
+    let reply: FromWorker;
+    try {
+      for (let i = 0; i < items.length; i++) {
+        let r = star ? (kwargs === undefined ? fn(...(items[i] as unknown[])) : fn(...(items[i] as unknown[]), kwargs)) : fn(items[i]);
+        if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') r = await r;
+        results[i] = r;
+      }
+      reply = ['ok', chunk, results];
+    } catch (err) {
+      reply = ['err', chunk, err, (err as Error)?.name ?? 'Error'];
+    }
+    try {
+      await conn.send(reply);
+    } catch (err) {
+      // A result that cannot be cloned fails its chunk, not the worker.
+      await conn.send(['err', chunk, err, (err as Error).name]);
+    }
+    if (init.maxtasks !== null && ++done >= init.maxtasks) break;
+  }
+  conn.close();
+}
