@@ -147,6 +147,31 @@ describe('Pipe and Listener/Client examples', () => {
     expect(run.stderr).toBe('');
   });
 
+  test('pool-primes.ts: a CPU-bound map over every core', async () => {
+    const run = await runExample('pool-primes.ts');
+    expectClean(run);
+    expect(run.lines[0]).toBe('primes below 2,000,000: 148933');
+    expect(run.stderr).toBe('');
+  });
+
+  test('pool-initializer.ts: the initializer runs once in each worker', async () => {
+    const run = await runExample('pool-initializer.ts');
+    expectClean(run);
+    expect(run.lines.filter((l) => /^worker \d+ loaded a table of 256$/.test(l)).length).toBe(2);
+    expect(run.lines.at(-1)).toBe('lookups: 1 4 9 179 110');
+  });
+
+  test('pool-imap-queue.ts: imapUnordered feeding a Queue read by another process', async () => {
+    const run = await runExample('pool-imap-queue.ts');
+    expectClean(run);
+    const expected = (() => {
+      let data = 'block 0';
+      for (let i = 0; i < 2_000; i++) data = createHash('sha256').update(data).digest('hex');
+      return data.slice(0, 16);
+    })();
+    expect(run.lines).toEqual(['writer stored 100 digests', `block 0 -> ${expected}, writer exit 0`]);
+  });
+
   test('pipe-siblings.ts: two children talk over a Pipe the parent made', async () => {
     const run = await runExample('pipe-siblings.ts');
     expectClean(run);
