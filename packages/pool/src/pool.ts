@@ -181,7 +181,7 @@ export class Pool {
     if (this.#state !== TERMINATE) {
       const err = new ProcessError(`a pool worker (pid ${w.proc.pid}) ended with exit code ${w.proc.exitCode} while running this task`, { cause });
       for (const chunk of failed) chunk.job.chunkFailed(chunk, err);
-      if (!w.ready) {
+      if (!w.ready && this.#init.initializer !== null && w.proc.exitCode === 1) {
         // Its initializer failed: another worker would fail the same way (Python retries forever).
         this.#startupFailure = new ProcessError(`the pool's initializer failed in a worker (exit code ${w.proc.exitCode}); see its error above`);
         this.#failQueue(this.#startupFailure);
@@ -207,6 +207,11 @@ export class Pool {
       let best: Worker | null = null;
       for (const w of this.#workers) {
         if (!w.ready || w.gone || w.closing || w.inflight.length >= w.depth) continue;
+        if (w.proc.exitCode !== null) {
+          // Died while idle: replace it rather than hand it a task.
+          void this.#lost(w, null);
+          continue;
+        }
         if (this.#init.maxtasks !== null && w.sent >= this.#init.maxtasks) continue;
         if (!best || w.inflight.length < best.inflight.length) best = w;
       }
@@ -228,11 +233,12 @@ export class Pool {
 
   #send(w: Worker, chunk: Chunk): void {
     try {
+      // A worker that died meanwhile is noticed by its reader; the write's own failure says nothing more.
       if (!w.fns.has(chunk.fn)) {
-        void w.conn.send(['fn', chunk.fn, this.#specs[chunk.fn]] satisfies ToWorker);
+        w.conn.send(['fn', chunk.fn, this.#specs[chunk.fn]] satisfies ToWorker).catch(ignore);
         w.fns.add(chunk.fn);
       }
-      void w.conn.send(['task', chunk.id, chunk.fn, chunk.star, chunk.items, chunk.kwargs] satisfies ToWorker);
+      w.conn.send(['task', chunk.id, chunk.fn, chunk.star, chunk.items, chunk.kwargs] satisfies ToWorker).catch(ignore);
     } catch (err) {
       // Items that cannot be cloned fail their own task, not the pool.
       chunk.job.chunkFailed(chunk, err);
@@ -470,6 +476,8 @@ export class Pool {
     return [...this.#workers].map((w) => w.proc);
   }
 }
+
+const ignore = () => {};
 
 function settle<T>(result: AsyncResult<T>, options: AsyncOptions<T>, s: { ok: true; value: T } | { ok: false; error: unknown }, bar?: Progress | null): void {
   if (result.ready()) return;
