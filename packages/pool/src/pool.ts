@@ -297,6 +297,8 @@ export class Pool {
   }
 
   /** Python's `apply_async(func, args, kwds, callback, error_callback)`. */
+  applyAsync<R>(fn: (...args: any[]) => R, args?: unknown[], kwds?: object | null, options?: AsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>>;
+  applyAsync<R = unknown>(fn: ModuleReference, args?: unknown[], kwds?: object | null, options?: AsyncOptions<R>): AsyncResult<R>;
   applyAsync<T>(fn: Task, args: unknown[] = [], kwds?: object | null, options: AsyncOptions<T> = {}): AsyncResult<T> {
     this.#check('applyAsync()');
     const id = this.#fnId(fn, 'applyAsync(fn)');
@@ -312,8 +314,10 @@ export class Pool {
   }
 
   /** Python's `apply(func, args, kwds)`: runs one call in a worker and resolves with its result. */
-  apply<T>(fn: Task, args: unknown[] = [], kwds?: object | null): Promise<T> {
-    return this.applyAsync<T>(fn, args, kwds).get();
+  apply<R>(fn: (...args: any[]) => R, args?: unknown[], kwds?: object | null): Promise<Awaited<R>>;
+  apply<R = unknown>(fn: ModuleReference, args?: unknown[], kwds?: object | null): Promise<R>;
+  apply(fn: Task, args: unknown[] = [], kwds?: object | null): Promise<unknown> {
+    return this.applyAsync(fn as ModuleReference, args, kwds).get();
   }
 
   #mapAsync<T>(what: string, fn: Task, iterable: Iterable<unknown>, star: boolean, options: MapOptions & AsyncOptions<T[]>): AsyncResult<T[]> {
@@ -341,29 +345,41 @@ export class Pool {
   }
 
   /** Python's `map(func, iterable, chunksize)`: results in input order. */
+  map<R>(fn: (item: any) => R, iterable: Iterable<unknown>, options?: number | MapOptions): Promise<Awaited<R>[]>;
+  map<R = unknown>(fn: ModuleReference, iterable: Iterable<unknown>, options?: number | MapOptions): Promise<R[]>;
   map<T>(fn: Task, iterable: Iterable<unknown>, options?: number | MapOptions): Promise<T[]> {
     return this.#mapAsync<T>('map()', fn, iterable, false, mapOptions(options)).get();
   }
 
+  mapAsync<R>(fn: (item: any) => R, iterable: Iterable<unknown>, options?: number | (MapOptions & AsyncOptions<Awaited<R>[]>)): AsyncResult<Awaited<R>[]>;
+  mapAsync<R = unknown>(fn: ModuleReference, iterable: Iterable<unknown>, options?: number | (MapOptions & AsyncOptions<R[]>)): AsyncResult<R[]>;
   mapAsync<T>(fn: Task, iterable: Iterable<unknown>, options?: number | (MapOptions & AsyncOptions<T[]>)): AsyncResult<T[]> {
     return this.#mapAsync<T>('mapAsync()', fn, iterable, false, mapOptions(options));
   }
 
   /** Python's `starmap(func, iterable)`: each item is the argument list of one call. */
+  starmap<R>(fn: (...args: any[]) => R, iterable: Iterable<unknown[]>, options?: number | MapOptions): Promise<Awaited<R>[]>;
+  starmap<R = unknown>(fn: ModuleReference, iterable: Iterable<unknown[]>, options?: number | MapOptions): Promise<R[]>;
   starmap<T>(fn: Task, iterable: Iterable<unknown[]>, options?: number | MapOptions): Promise<T[]> {
     return this.#mapAsync<T>('starmap()', fn, iterable, true, mapOptions(options)).get();
   }
 
+  starmapAsync<R>(fn: (...args: any[]) => R, iterable: Iterable<unknown[]>, options?: number | (MapOptions & AsyncOptions<Awaited<R>[]>)): AsyncResult<Awaited<R>[]>;
+  starmapAsync<R = unknown>(fn: ModuleReference, iterable: Iterable<unknown[]>, options?: number | (MapOptions & AsyncOptions<R[]>)): AsyncResult<R[]>;
   starmapAsync<T>(fn: Task, iterable: Iterable<unknown[]>, options?: number | (MapOptions & AsyncOptions<T[]>)): AsyncResult<T[]> {
     return this.#mapAsync<T>('starmapAsync()', fn, iterable, true, mapOptions(options));
   }
 
   /** Python's `imap`: results in input order, as they come; reads `iterable` only as fast as results are taken. */
+  imap<R>(fn: (item: any) => R, iterable: Iterable<unknown> | AsyncIterable<unknown>, options?: number | MapOptions): AsyncIterableIterator<Awaited<R>>;
+  imap<R = unknown>(fn: ModuleReference, iterable: Iterable<unknown> | AsyncIterable<unknown>, options?: number | MapOptions): AsyncIterableIterator<R>;
   imap<T>(fn: Task, iterable: Iterable<unknown> | AsyncIterable<unknown>, options?: number | MapOptions): AsyncIterableIterator<T> {
     return this.#imap<T>('imap()', fn, iterable, mapOptions(options), true);
   }
 
   /** Python's `imap_unordered`: results in the order they finish. */
+  imapUnordered<R>(fn: (item: any) => R, iterable: Iterable<unknown> | AsyncIterable<unknown>, options?: number | MapOptions): AsyncIterableIterator<Awaited<R>>;
+  imapUnordered<R = unknown>(fn: ModuleReference, iterable: Iterable<unknown> | AsyncIterable<unknown>, options?: number | MapOptions): AsyncIterableIterator<R>;
   imapUnordered<T>(fn: Task, iterable: Iterable<unknown> | AsyncIterable<unknown>, options?: number | MapOptions): AsyncIterableIterator<T> {
     return this.#imap<T>('imapUnordered()', fn, iterable, mapOptions(options), false);
   }
