@@ -12,15 +12,15 @@ const BATCH = 64 * 1024;
 /** Bytes queued in the socket past which put() waits for the broker to take them. */
 const WRITE_LIMIT = 4 * 1024 * 1024;
 /**
- * A consumer that takes items quickly asks for a few ahead (up to MAX_AHEAD, about WINDOW_MS of
- * its pace), so it is not paying a round trip per item; a slow one asks only for what it waits
- * for, so it does not sit on items other consumers could take.
+ * A queue's only consumer, when it takes items quickly, asks for a few ahead (about WINDOW_MS of
+ * its pace, at most MAX_AHEAD), so it does not pay a round trip per item. With several consumers
+ * none reads ahead (see T.Consumers).
  */
 const MAX_AHEAD = 256;
+const WINDOW_MS = 4;
 /** Items this big travel through a file in memory (see T.Spilled). */
 const SPILL_MIN = 256 * 1024;
 let spills = 0;
-const WINDOW_MS = 4;
 
 interface Waiter {
   resolve(value: any): void;
@@ -38,10 +38,10 @@ const RESOLVED = Promise.resolve();
 export const CLOSED = Symbol('multiproc.queue.closed');
 
 /** Participants with writes not yet handed to the kernel: a child flushes them before it exits. */
-const open = new Set<Participant>();
-atChildExit(() => Promise.all([...open].filter((p) => p.joinAtExit).map((p) => p.flushed())).then(() => undefined));
+const unflushed = new Set<Participant>();
+atChildExit(() => Promise.all([...unflushed].filter((p) => p.joinAtExit).map((p) => p.flushed())).then(() => undefined));
 process.on('exit', () => {
-  for (const p of open) if (p.joinAtExit) p.flushSync();
+  for (const p of unflushed) if (p.joinAtExit) p.flushSync();
 });
 
 /**
@@ -122,6 +122,7 @@ export class Participant {
   }
 
   #rejectAll(err: Error): void {
+    for (const p of this.#putters) this.#discard(p);
     const all = [...this.#getters, ...this.#putters, ...this.#taskDones, ...this.#joins.values()];
     this.#getters = [];
     this.#putters = [];
@@ -194,7 +195,7 @@ export class Participant {
     this.#pos += need;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      open.add(this);
+      unflushed.add(this);
       setImmediate(() => this.#flushBatch());
     }
   }
@@ -214,11 +215,11 @@ export class Participant {
 
   #write(bytes: Buffer): void {
     if (this.#socket.destroyed) return;
-    open.add(this);
+    unflushed.add(this);
     const release = this.#hold();
     this.#socket.write(bytes, () => {
       release();
-      if (this.#pos === 0 && this.#socket.writableLength === 0) open.delete(this);
+      if (this.#pos === 0 && this.#socket.writableLength === 0) unflushed.delete(this);
     });
   }
 
@@ -244,7 +245,15 @@ export class Participant {
   #pressure(): Promise<void> {
     if (this.#socket.writableLength + this.#pos < WRITE_LIMIT) return RESOLVED;
     const release = this.#hold();
-    return new Promise((resolve) => this.#socket.once('drain', () => (release(), resolve())));
+    return new Promise((resolve) => {
+      // A broker that went away also ends the wait: the next call reports it.
+      const done = () => {
+        this.#socket.off('drain', done).off('close', done);
+        release();
+        resolve();
+      };
+      this.#socket.once('drain', done).once('close', done);
+    });
   }
 
   // ---- putting
@@ -265,6 +274,7 @@ export class Participant {
     const promise = this.#wait<void>(p, nowait ? null : ms, signal, (w) => {
       if (!this.#putters.includes(w as Putter)) return null;
       this.#putters = this.#putters.filter((x) => x !== w);
+      this.#discard(w as Putter);
       // A permit asked for and no longer wanted; if it was granted already it comes back as spare.
       if (!nowait) this.#appendFrame(releaseFrame(0, 1));
       return new Full(`put(obj): the queue is full (maxsize ${this.d.maxsize})${ms !== null ? ` and stayed full for ${ms / 1000} s` : ''}`);
@@ -280,6 +290,16 @@ export class Participant {
     const name = `spill-${process.pid}-${spills++}`;
     writeFileSync(join(this.d.dir, name), payload, { mode: 0o600 });
     return [T.Spilled, Buffer.from(name)];
+  }
+
+  /** A put that will not happen: the file of a big item goes too. */
+  #discard(p: Putter): void {
+    if (p.frame[4] !== T.Spilled) return;
+    try {
+      unlinkSync(join(this.d.dir, p.frame.subarray(HEADER).toString()));
+    } catch {
+      // gone with the broker's directory
+    }
   }
 
   #servePutters(): void {
@@ -495,6 +515,7 @@ export class Participant {
         const i = this.#putters.findIndex((w) => w.nowait);
         if (i >= 0) {
           const [w] = this.#putters.splice(i, 1);
+          this.#discard(w);
           this.#settle(w, () => w.reject(new Full(`put(obj): the queue is full (maxsize ${this.d.maxsize})`)));
         }
         return;
@@ -537,7 +558,7 @@ export class Participant {
   }
 
   #release(): void {
-    open.delete(this);
+    unflushed.delete(this);
     for (const fd of [this.#handedFd, this.#seen, this.#sizes]) if (fd >= 0) closeSync(fd);
     this.#handedFd = this.#seen = this.#sizes = -1;
   }
