@@ -82,9 +82,8 @@ interface Worker {
   reading: boolean;
   gone: boolean;
   closing: boolean;
-  /** How many chunks it may hold, from how fast it has been returning them. */
+  /** How many chunks it may hold, from how long its last one took. */
   depth: number;
-  lastResult: number;
 }
 
 const WORKER_ENTRY = { module: pathToFileURL(join(__dirname, 'index.mjs')).href, export: '_poolWorker' };
@@ -136,7 +135,7 @@ export class Pool {
     const proc = new this.#ctx.Process({ target: WORKER_ENTRY, args: [theirs, this.#init], daemon: true, name: undefined });
     proc.start();
     theirs.close();
-    const w: Worker = { proc, conn: mine, ready: false, fns: new Set(), inflight: [], sent: 0, reading: false, gone: false, closing: false, depth: MIN_DEPTH, lastResult: 0 };
+    const w: Worker = { proc, conn: mine, ready: false, fns: new Set(), inflight: [], sent: 0, reading: false, gone: false, closing: false, depth: MIN_DEPTH };
     this.#workers.add(w);
     void this.#read(w);
   }
@@ -154,13 +153,13 @@ export class Pool {
           continue;
         }
         const chunk = w.inflight.shift()!;
-        // A worker that was busy since its last result took this long for this chunk.
-        const now = performance.now();
-        if (w.lastResult > 0) w.depth = Math.min(MAX_DEPTH, Math.max(MIN_DEPTH, Math.round(PIPELINE_MS / Math.max(now - w.lastResult, 1e-3))));
-        w.lastResult = w.inflight.length > 0 ? now : 0;
+        const ms = msg[0] === 'ok' ? msg[3] : msg[4];
+        w.depth = Math.min(MAX_DEPTH, Math.max(MIN_DEPTH, Math.round(PIPELINE_MS / Math.max(ms, 1e-3))));
         if (msg[0] === 'ok') chunk.job.chunkDone(chunk, msg[2]);
         else chunk.job.chunkFailed(chunk, reviveError(msg[2], msg[3]));
         if (this.#init.maxtasks !== null && w.sent >= this.#init.maxtasks && w.inflight.length === 0) this.#retire(w);
+        // Out of work: the next job's tasks may be long, so it starts again from a short pipeline.
+        if (w.inflight.length === 0 && !this.#pending()) w.depth = MIN_DEPTH;
         this.#pump();
       }
     } catch (err) {
@@ -244,7 +243,6 @@ export class Pool {
       chunk.job.chunkFailed(chunk, err);
       return;
     }
-    if (w.inflight.length === 0) w.lastResult = performance.now();
     w.inflight.push(chunk);
     w.sent++;
     void this.#read(w);

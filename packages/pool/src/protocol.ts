@@ -13,9 +13,10 @@ export type ToWorker =
 export type FromWorker =
   /** The initializer ran; tasks may come. */
   | ['ready']
-  | ['ok', chunk: number, results: unknown[]]
+  /** The chunk's results, and how long it took (ms): the pool sizes its pipeline to the worker's pace. */
+  | ['ok', chunk: number, results: unknown[], ms: number]
   /** The chunk's first failure: the error thrown, and its name (structured clone keeps only built-in names). */
-  | ['err', chunk: number, error: unknown, name: string];
+  | ['err', chunk: number, error: unknown, name: string, ms: number];
 
 /** What a worker is started with. */
 export interface WorkerInit {

@@ -24,6 +24,8 @@ export async function poolWorker(conn: Connection, init: WorkerInit): Promise<vo
     const [, chunk, fnId, star, items, kwargs] = msg;
     const fn = fns.get(fnId)!;
     const results = new Array(items.length);
+    const started = performance.now();
+    let ms = 0;
     let reply: FromWorker;
     try {
       for (let i = 0; i < items.length; i++) {
@@ -31,16 +33,19 @@ export async function poolWorker(conn: Connection, init: WorkerInit): Promise<vo
         if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') r = await r;
         results[i] = r;
       }
-      reply = ['ok', chunk, results];
+      reply = ['ok', chunk, results, (ms = performance.now() - started)];
     } catch (err) {
-      reply = ['err', chunk, err, (err as Error)?.name ?? 'Error'];
+      reply = ['err', chunk, err, (err as Error)?.name ?? 'Error', (ms = performance.now() - started)];
     }
     try {
       await conn.send(reply);
     } catch (err) {
       // A result that cannot be cloned fails its chunk, not the worker.
-      await conn.send(['err', chunk, err, (err as Error).name]);
+      await conn.send(['err', chunk, err, (err as Error).name, ms]);
     }
+    // After a long chunk, let the result go out before starting the next one (sends are
+    // written at the end of a tick, and the next chunk would hold the tick).
+    if (ms > 1) await new Promise(setImmediate);
     if (init.maxtasks !== null && ++done >= init.maxtasks) break;
   }
   conn.close();
