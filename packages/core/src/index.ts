@@ -25,7 +25,7 @@ export { secondsToMs, waitOptions, waitFor, abortError, describe as describeValu
 export type { ModuleReference, Target } from './target/describe';
 export type { Popen, StartMethodBackend } from './popen/popen';
 /** @internal how @multiproc/pool ships task functions, as Process ships its target */
-export { checkTarget as _checkTarget, describeTarget as _describeTarget } from './target/describe';
+export { describeTarget as _describeTarget } from './target/describe';
 export { loadTarget as _loadTarget } from './target/load';
 export type { TargetSpec as _TargetSpec } from './target/spec';
 export { callerFile as _callerFile } from './process';
