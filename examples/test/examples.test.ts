@@ -178,6 +178,12 @@ describe('Pipe and Listener/Client examples', () => {
     expect(run.lines).toEqual(['consumer received a sum of 5050', 'producer exit 0, consumer exit 0']);
   });
 
+  test('pipe-handoff.ts: a Pipe made after both children started, one end sent to each', async () => {
+    const run = await runExample('pipe-handoff.ts');
+    expectClean(run);
+    expect(run.lines).toEqual(["the parent's ends are closed: true", 'A was told 42', 'exit codes 0 0']);
+  });
+
   test('listener-client.ts: an authkey handshake, and a wrong key refused on both sides', async () => {
     const run = await runExample('listener-client.ts');
     expectClean(run);

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { holdChannel } from './route';
 
 /**
  * Sockets a parent sends over the IPC channel after the child started (an end of a Pipe that was
@@ -37,10 +38,10 @@ export function receiveHandle(id: number): Promise<Socket> {
     arrived.delete(id);
     return Promise.resolve(socket);
   }
-  process.channel?.ref();
+  const release = holdChannel(process.channel);
   return new Promise((resolve) =>
     waiting.set(id, (s) => {
-      if (waiting.size === 0) process.channel?.unref();
+      release();
       resolve(s);
     }),
   );

@@ -21,6 +21,7 @@ export {
   type LentHandle,
   type RebuildContext,
 } from './reduction';
+export { messageContext, type Ticket } from './route';
 export { secondsToMs, waitOptions, waitFor, abortError, describe as describeValue, type WaitOptions } from './timeout';
 export type { ModuleReference, Target } from './target/describe';
 export type { Popen, StartMethodBackend } from './popen/popen';

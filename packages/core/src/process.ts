@@ -140,6 +140,7 @@ export class Process {
         daemon: this.#daemon,
         parentName: state.name,
         parentPid: process.pid,
+        lineage: [...state.lineage, process.pid],
         startMethod: method,
         target: describeTarget(this.#target, this.#callerFile),
         cls: Object.prototype.hasOwnProperty.call(cls, BUILTIN_CLASS) ? null : describeClass(cls),

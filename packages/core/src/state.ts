@@ -24,6 +24,8 @@ export interface CoreState {
   bootstrapping: boolean;
   /** In a child, its view of the parent (`parentProcess()`); null in the main process. */
   parent: ParentProcess | null;
+  /** Pids of our ancestors, the main process first: where we are in the tree (for handle routes). */
+  lineage: number[];
 }
 
 const KEY = Symbol.for('multiproc.core.state');
@@ -39,6 +41,7 @@ export const state: CoreState = ((globalThis as any)[KEY] ??= {
   startMethod: null,
   bootstrapping: false,
   parent: null,
+  lineage: [],
 } satisfies CoreState);
 
 /** The authkey of this process: random in the main process (made on first use), inherited in a child. */

@@ -2,13 +2,13 @@ import { BufferTooShort, EOFError, ProcessError } from '@multiproc/errors';
 import {
   atChildExit,
   dumps,
+  messageContext,
   reduce,
   registerRebuilder,
   waitable,
   waitFor,
   waitOptions,
   type Readiness,
-  type RebuildContext,
   type Reduced,
   type TransferContext,
   type WaitOptions,
@@ -29,18 +29,8 @@ const WRITE_LIMIT = 1024 * 1024;
 const unflushed = new Set<Connection>();
 atChildExit(() => Promise.all([...unflushed].map((c) => c.flushed())).then(() => undefined));
 
-/** Sending a Connection inside a message (to a process already running). */
-export const messageContext: TransferContext & RebuildContext = {
-  kind: 'message',
-  duplicateForChild() {
-    throw new ProcessError(
-      'a Connection can be passed to a child process in its args (or kwargs); passing one through another Connection is not supported yet',
-    );
-  },
-  detachHandle() {
-    throw new ProcessError('received a handle in a message, which this version does not support');
-  },
-};
+/** Values in messages (a Connection among them) travel by core's message transfer: handles are lent over the process tree. */
+export { messageContext };
 
 /**
  * One end of a Pipe (Python's `multiprocessing.connection.Connection`): messages in order,
@@ -54,6 +44,8 @@ export class Connection {
   #readable: boolean;
   #writable: boolean;
   #closed = false;
+  /** Sent to another process in a message: that process owns it now. */
+  #gone = false;
   #frames: Frame[] = [];
   #head = 0;
   #queuedBytes = 0;
@@ -94,13 +86,22 @@ export class Connection {
   };
 
   /** @internal */
-  constructor(token: symbol, socket: Socket | Promise<Socket>, readable: boolean, writable: boolean) {
+  constructor(token: symbol, socket: Socket | Promise<Socket>, readable: boolean, writable: boolean, unread?: Uint8Array) {
     if (token !== INTERNAL) throw new TypeError('Connections are made by Pipe(), Listener.accept() and Client(), not with new');
     this.#readable = readable;
     this.#writable = writable;
     this.#attached = Promise.resolve(socket);
-    if (socket instanceof Promise) socket.then((s) => this.#attach(s), (err) => this.#fail(err));
+    // What the previous owner had read of the stream and not received comes first.
+    if (unread?.length) this.#parser.push(Buffer.from(unread.buffer, unread.byteOffset, unread.length));
+    if (socket instanceof Promise) socket.then((s) => this.#attach(s), (err) => this.#attachFailed(err));
     else this.#attach(socket);
+  }
+
+  /** The socket never came (a hand-off from another process failed): every operation says why. */
+  #attachFailed(err: Error): void {
+    this.#error ??= err;
+    for (const [, , , settle] of this.#unsent.splice(0)) settle(Promise.reject(err));
+    this.#wake();
   }
 
   #attach(socket: Socket): void {
@@ -200,6 +201,7 @@ export class Connection {
     if (length > MAX_MESSAGE) throw new RangeError(`a message may be at most ${MAX_MESSAGE} bytes; this one is ${length}`);
     const socket = this.#socket;
     if (!socket) {
+      if (this.#error) return Promise.reject(this.#error); // it never will
       // Until the socket exists, a send waits for it (and then for the kernel, like any other).
       return new Promise((resolve) => this.#unsent.push([parts, length, untilKernel, resolve]));
     }
@@ -346,7 +348,7 @@ export class Connection {
       if (this.#reading && this.#queuedBytes < READ_AHEAD && this.#socket?.isPaused()) this.#socket.resume();
       return frame;
     }
-    if (this.#closed) throw new ProcessError(`${what}: the connection is closed`);
+    if (this.#closed) throw this.#closedError(`${what}:`);
     if (this.#error) throw this.#error;
     if (this.#parser.partial) throw new EOFError('the peer closed the connection in the middle of a message');
     throw new EOFError('the peer closed the connection and every message has been received');
@@ -387,26 +389,72 @@ export class Connection {
     return this.#readiness;
   }
 
+  /**
+   * At start(), the child gets a copy and this one stays usable (as in Python). In a message, the
+   * end is lent: this copy closes, what it read ahead travels along, and the socket follows to
+   * whichever process receives the message, once our writes have left.
+   */
   [reduce](ctx: TransferContext): Reduced {
-    if (this.#closed) throw new ProcessError('cannot send a closed Connection to another process');
-    if (this.#head < this.#frames.length) {
+    if (this.#closed) throw this.#gone ? this.#closedError('cannot send this Connection again:') : new ProcessError('cannot send a closed Connection to another process');
+    const inMessage = ctx.kind === 'message';
+    if (!inMessage && this.#head < this.#frames.length) {
       throw new ProcessError('this Connection has received messages not read yet; receive them before passing the Connection to another process');
     }
     // From now on the other process reads this socket; this copy stops reading ahead.
     this.#wanted = false;
-    this.#socket?.pause();
+    if (this.#socket) this.#stopReading(this.#socket);
+    let unread: Buffer | undefined;
+    if (inMessage) {
+      unread = this.#takeUnread();
+      this.#closed = this.#gone = true;
+      this.#wake();
+    }
     let handle: unknown;
-    if (this.#socket) handle = ctx.duplicateForChild(this.#socket);
+    if (this.#socket && !inMessage) handle = ctx.duplicateForChild(this.#socket);
     else {
       this.#lent++;
       handle = ctx.duplicateForChild({
-        socket: this.#attached,
+        socket: this.#attached.then(async (s) => (await this.flushed(), s)),
         sent: () => {
           if (--this.#lent === 0 && this.#closed) this.#finishClose();
         },
       });
     }
-    return [REBUILD_ID, { handle, readable: this.#readable, writable: this.#writable }];
+    return [REBUILD_ID, { handle, readable: this.#readable, writable: this.#writable, unread }];
+  }
+
+  /**
+   * Paused, a socket still reads up to its high-water mark: take in what it holds, then stop the
+   * handle itself, so nothing more of the stream is read here.
+   */
+  #stopReading(socket: Socket): void {
+    if (socket.readableLength > 0) {
+      const chunk = socket.read() as Buffer | null; // emits 'data' to our parser when we read
+      if (chunk && !this.#reading) this.#parser.push(chunk);
+    }
+    socket.pause();
+    const raw = (socket as any)._handle;
+    if (raw?.reading) {
+      raw.reading = false;
+      raw.readStop();
+    }
+  }
+
+  /** Messages read but not received, and the start of the next one, as bytes. */
+  #takeUnread(): Buffer | undefined {
+    const parts: Buffer[] = [];
+    for (let i = this.#head; i < this.#frames.length; i++) parts.push(header(this.#frames[i].kind, this.#frames[i].payload.length), this.#frames[i].payload);
+    parts.push(...this.#parser.take());
+    this.#frames = [];
+    this.#head = 0;
+    this.#queuedBytes = 0;
+    return parts.length ? Buffer.concat(parts) : undefined;
+  }
+
+  #closedError(what: string): ProcessError {
+    return new ProcessError(
+      this.#gone ? `${what} this Connection was sent to another process, which owns it now` : `${what} the connection is closed`,
+    );
   }
 
   toString(): string {
@@ -415,12 +463,12 @@ export class Connection {
   }
 
   #checkReadable(what: string): void {
-    if (this.#closed) throw new ProcessError(`${what}: the connection is closed`);
+    if (this.#closed) throw this.#closedError(`${what}:`);
     if (!this.#readable) throw new ProcessError(`${what}: this end of the pipe only sends (Pipe(false) returns [receiver, sender])`);
   }
 
   #checkWritable(what: string): void {
-    if (this.#closed) throw new ProcessError(`${what}: the connection is closed`);
+    if (this.#closed) throw this.#closedError(`${what}:`);
     if (!this.#writable) throw new ProcessError(`${what}: this end of the pipe only receives (Pipe(false) returns [receiver, sender])`);
   }
 }
@@ -432,4 +480,8 @@ function asBuffer(buf: unknown, what: string): Buffer {
   throw new TypeError(`${what}: buf must be a Buffer, typed array or ArrayBuffer`);
 }
 
-registerRebuilder(REBUILD_ID, (st: { handle: unknown; readable: boolean; writable: boolean }, ctx) => new Connection(INTERNAL, ctx.detachHandle(st.handle), st.readable, st.writable));
+registerRebuilder(
+  REBUILD_ID,
+  (st: { handle: unknown; readable: boolean; writable: boolean; unread?: Uint8Array }, ctx) =>
+    new Connection(INTERNAL, ctx.detachHandle(st.handle), st.readable, st.writable, st.unread),
+);

@@ -39,6 +39,15 @@ export class FrameParser {
     return this.#buffered + (this.#length >= 0 ? HEADER : 0);
   }
 
+  /** The bytes of the incomplete frame, as they came (its header included); the parser starts over. */
+  take(): Buffer[] {
+    const parts = this.#length >= 0 ? [header(this.#kind, this.#length), ...this.#chunks] : this.#chunks;
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#length = this.#kind = -1;
+    return parts;
+  }
+
   /** Throws a ProcessError when the bytes cannot be multiproc messages. */
   push(chunk: Buffer): void {
     this.#chunks.push(chunk);

@@ -197,13 +197,6 @@ describe('Pipe and Connection in one process', () => {
     expect(() => Pipe('yes' as any)).toThrow(TypeError);
     expect(getContext('spawn').Pipe).toBe(Pipe);
   });
-
-  it('cannot be sent through another Connection yet, and says so', async () => {
-    const [a, b] = Pipe();
-    const [c, d] = Pipe();
-    expect(() => a.send(c)).toThrow(/not supported yet/);
-    for (const x of [a, b, c, d]) x.close();
-  });
 });
 
 describe('Connections in child processes', () => {

@@ -3,6 +3,7 @@ import { joinChildrenAtExit, runChildExitHooks } from '../finalize';
 import { listenForHandles, receiveHandle } from '../handles';
 import { ParentProcess } from '../parent-process';
 import { Process, processInternals } from '../process';
+import { countedChannel, routeParent } from '../route';
 import { isBootstrapMessage, type BootstrapMessage } from '../protocol';
 import { loads, type RebuildContext } from '../reduction';
 import { state } from '../state';
@@ -27,6 +28,7 @@ const spawnRebuildContext: RebuildContext = {
  */
 export async function runChildProcess(): Promise<never> {
   listenForHandles();
+  routeParent();
   const message = await startupMessage();
   const { prep } = message;
   state.identity = prep.identity;
@@ -36,6 +38,7 @@ export async function runChildProcess(): Promise<never> {
   state.counter = 0;
   state.children = new Set();
   state.startMethod = prep.startMethod;
+  state.lineage = prep.lineage;
   state.parent = new ParentProcess(prep.parentName, prep.parentPid, watchParent());
 
   let code = 1;
@@ -92,7 +95,7 @@ function startupMessage(): Promise<BootstrapMessage> {
 /** The parent is gone when its end of the channel closes. A daemonic child then ends itself. */
 function watchParent(): Sentinel {
   // The channel is unref'd; whoever waits on the parent's end holds it.
-  const sentinel = new Sentinel(`of parent process ${process.ppid}`, process.channel);
+  const sentinel = new Sentinel(`of parent process ${process.ppid}`, countedChannel(process.channel));
   const onGone = () => {
     sentinel.set();
     if (state.daemon) process.kill(process.pid, 'SIGTERM');

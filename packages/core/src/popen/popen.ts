@@ -28,6 +28,8 @@ export interface PrepData {
   daemon: boolean;
   parentName: string;
   parentPid: number;
+  /** Pids from the main process down to the parent. */
+  lineage: number[];
   startMethod: string;
   target: TargetSpec;
   /** The Process subclass to instantiate, when it is not Process itself. */

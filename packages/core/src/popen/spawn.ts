@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { HandleMessage } from '../handles';
 import type { BootstrapMessage } from '../protocol';
 import type { LentHandle, TransferContext } from '../reduction';
+import { routeChild } from '../route';
 import { waitFor } from '../timeout';
 import { Sentinel, waitable } from '../wait';
 import type { LaunchSpec, Popen, StartMethodBackend } from './popen';
@@ -67,6 +68,7 @@ export const spawnBackend: StartMethodBackend = {
       cp.on('error', () => {});
       throw new ProcessError(`could not start a child process (${process.execPath} ${CHILD_ENTRY})`);
     }
+    routeChild(cp);
     const message: BootstrapMessage = { multiproc: 'bootstrap', prep: spec.prep, object };
     const popen = new SpawnPopen(cp, message, spec.daemon);
     later.forEach((lent, id) => {
