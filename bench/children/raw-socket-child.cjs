@@ -26,14 +26,6 @@ sock.on(
           }
         }
         if (batch.length) sock.write(Buffer.concat(batch));
-      } else if (mode === 'bytes') {
-        const payload = Buffer.alloc(size, 'x');
-        const header = Buffer.allocUnsafe(4);
-        header.writeUInt32LE(size, 0);
-        for (let i = 0; i < count; i++) {
-          sock.write(header);
-          sock.write(payload);
-        }
       }
       sock.end();
     }

@@ -265,7 +265,15 @@ export class Connection {
   /** The next message, deserialized (a byte message arrives as a Buffer). */
   recv(options?: { signal?: AbortSignal }): Promise<any> {
     this.#checkReadable('recv()');
-    return this.#next(options?.signal, 'recv()').then((frame) => (frame.kind === KIND_BYTES ? frame.payload : decode(frame.payload, messageContext, messageContext)));
+    // A message already here resolves without waiting (one promise, no extra turns).
+    if (this.#head < this.#frames.length) {
+      try {
+        return Promise.resolve(toValue(this.#shift()));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.#next(options?.signal, 'recv()').then(toValue);
   }
 
   /** The next message's bytes. A message longer than `maxlength` throws and closes the connection. */
@@ -334,24 +342,27 @@ export class Connection {
 
   async #next(signal: AbortSignal | undefined, what: string): Promise<Frame> {
     if (!this.#readiness.ready()) await waitFor(this.#readiness, null, signal);
-    if (this.#head < this.#frames.length) {
-      const frame = this.#frames[this.#head];
-      this.#frames[this.#head++] = undefined as unknown as Frame;
-      if (this.#head === this.#frames.length) {
-        this.#frames = [];
-        this.#head = 0;
-      } else if (this.#head >= 1024 && this.#head * 2 >= this.#frames.length) {
-        this.#frames = this.#frames.slice(this.#head);
-        this.#head = 0;
-      }
-      this.#queuedBytes -= frame.payload.length;
-      if (this.#reading && this.#queuedBytes < READ_AHEAD && this.#socket?.isPaused()) this.#socket.resume();
-      return frame;
-    }
+    if (this.#head < this.#frames.length) return this.#shift();
     if (this.#closed) throw this.#closedError(`${what}:`);
     if (this.#error) throw this.#error;
     if (this.#parser.partial) throw new EOFError('the peer closed the connection in the middle of a message');
     throw new EOFError('the peer closed the connection and every message has been received');
+  }
+
+  /** The oldest message read; there is one. */
+  #shift(): Frame {
+    const frame = this.#frames[this.#head];
+    this.#frames[this.#head++] = undefined as unknown as Frame;
+    if (this.#head === this.#frames.length) {
+      this.#frames = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#frames.length) {
+      this.#frames = this.#frames.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#queuedBytes -= frame.payload.length;
+    if (this.#reading && this.#queuedBytes < READ_AHEAD && this.#socket?.isPaused()) this.#socket.resume();
+    return frame;
   }
 
   // ---- state
@@ -471,6 +482,10 @@ export class Connection {
     if (this.#closed) throw this.#closedError(`${what}:`);
     if (!this.#writable) throw new ProcessError(`${what}: this end of the pipe only receives (Pipe(false) returns [receiver, sender])`);
   }
+}
+
+function toValue(frame: Frame): unknown {
+  return frame.kind === KIND_BYTES ? frame.payload : decode(frame.payload, messageContext, messageContext);
 }
 
 function asBuffer(buf: unknown, what: string): Buffer {
