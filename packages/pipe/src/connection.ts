@@ -13,7 +13,7 @@ import {
   type TransferContext,
   type WaitOptions,
 } from '@multiproc/core';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { decode, encodePlain } from './fast-clone';
 import { FrameParser, HEADER, header, KIND_BYTES, KIND_OBJECT, MAX_MESSAGE, type Frame } from './framing';
 
@@ -24,6 +24,9 @@ export const INTERNAL = Symbol('multiproc.pipe.internal');
 const READ_AHEAD = 256 * 1024;
 /** Bytes queued in the socket past which send() waits for them to drain (backpressure). */
 const WRITE_LIMIT = 1024 * 1024;
+
+/** Reads that are not into a big message's own buffer land here, and are copied out at once. */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 
 /** Connections whose writes the kernel has not taken yet: a child flushes them before it exits. */
 const unflushed = new Set<Connection>();
@@ -39,7 +42,7 @@ export { messageContext };
  */
 export class Connection {
   #socket: Socket | null = null;
-  /** The socket, once it exists (an accepted end arrives a tick after Pipe() returns). */
+  /** Our socket, once it exists (an accepted end arrives a tick after Pipe() returns). */
   #attached: Promise<Socket>;
   #readable: boolean;
   #writable: boolean;
@@ -52,8 +55,12 @@ export class Connection {
   #eof = false;
   #error: Error | null = null;
   #wanted = false;
-  /** Whether our 'data' listener is attached (attaching it starts reading). */
+  /** Whether we read from the socket (once someone wanted to receive). */
   #reading = false;
+  /** Reading paused: READ_AHEAD bytes wait to be received. */
+  #stopped = false;
+  /** The big message's buffer the current read goes into, if any. */
+  #target: Buffer | null = null;
   #wakers = new Set<() => void>();
   #holds = 0;
   /** Messages sent before the socket existed, written when it arrives. */
@@ -86,15 +93,27 @@ export class Connection {
   };
 
   /** @internal */
-  constructor(token: symbol, socket: Socket | Promise<Socket>, readable: boolean, writable: boolean, unread?: Uint8Array) {
+  /**
+   * `socket`: one to take over, one still to come, or a function making one that reads with the
+   * `onread` it is given (a socket still connecting cannot be taken over).
+   */
+  constructor(token: symbol, socket: Socket | Promise<Socket> | ((onread: object) => Socket), readable: boolean, writable: boolean, unread?: Uint8Array) {
     if (token !== INTERNAL) throw new TypeError('Connections are made by Pipe(), Listener.accept() and Client(), not with new');
     this.#readable = readable;
     this.#writable = writable;
-    this.#attached = Promise.resolve(socket);
     // What the previous owner had read of the stream and not received comes first.
     if (unread?.length) this.#parser.push(Buffer.from(unread.buffer, unread.byteOffset, unread.length));
-    if (socket instanceof Promise) socket.then((s) => this.#attach(s), (err) => this.#attachFailed(err));
-    else this.#attach(socket);
+    if (socket instanceof Promise) {
+      this.#attached = socket.then(
+        (s) => this.#attach(s),
+        (err) => {
+          this.#attachFailed(err);
+          throw err;
+        },
+      );
+      this.#attached.catch(() => {}); // said by every operation
+    } else if (typeof socket === 'function') this.#attached = Promise.resolve(this.#attach(socket(this.#onreadOption()), true));
+    else this.#attached = Promise.resolve(this.#attach(socket));
   }
 
   /** The socket never came (a hand-off from another process failed): every operation says why. */
@@ -104,9 +123,10 @@ export class Connection {
     this.#wake();
   }
 
-  #attach(socket: Socket): void {
+  #attach(given: Socket, ours = false): Socket {
     // Not one byte is read until this process receives: a copy of an end that another process
     // also holds (the parent's, once passed to a child) must never take that process's messages.
+    const socket = ours ? given : this.#own(given);
     socket.pause();
     this.#socket = socket;
     socket.on('error', (err) => this.#fail(err));
@@ -121,29 +141,63 @@ export class Connection {
     for (const [parts, length, untilKernel, settle] of this.#unsent.splice(0)) settle(this.#write(parts, length, untilKernel));
     if (this.#closed) {
       this.#finishClose();
-      return;
+      return socket;
     }
     // An idle connection never keeps its process alive; a wait on it does (see hold).
     if (this.#holds === 0) socket.unref();
     if (this.#wanted) this.#startReading(socket);
+    if (this.#head < this.#frames.length) this.#wake(); // the given socket had read some
+    return socket;
   }
 
-  /** Attaching a 'data' listener starts reading (even on a paused socket), so it waits until wanted. */
-  #startReading(socket: Socket): void {
-    if (!this.#reading) {
-      this.#reading = true;
-      socket.on('data', (chunk: Buffer) => {
-        try {
-          this.#parser.push(chunk);
-        } catch (err) {
-          this.#fail(err as Error);
-          socket.destroy();
-        }
-        // Read ahead only so far: what nobody receives stays in the kernel (and the sender waits).
-        if (this.#queuedBytes >= READ_AHEAD && this.#wakers.size === 0) socket.pause();
-        this.#wake();
-      });
+  /**
+   * Our own socket over the given one's handle, reading with `onread`: into the rest of a big
+   * message's buffer (the kernel copies it there, once), else into a shared scratch buffer.
+   * Whatever the given socket had read already comes first. It starts paused.
+   */
+  #own(given: Socket): Socket {
+    const raw = (given as any)._handle;
+    if (!raw || given.destroyed) return given; // closed already: its events say so
+    const early = given.readableLength > 0 ? (given.read() as Buffer | null) : null;
+    if (raw.reading) {
+      raw.reading = false;
+      raw.readStop();
     }
+    (given as any)._handle = null;
+    given.destroy(); // the old wrapper only: it has no handle any more
+    if (early) this.#parser.push(early);
+    return new Socket({ handle: raw, readable: true, writable: true, allowHalfOpen: true, manualStart: true, onread: this.#onreadOption() } as object);
+  }
+
+  #onreadOption(): object {
+    return {
+      buffer: () => (this.#target = this.#parser.target()) ?? SCRATCH,
+      callback: (n: number, buf: Buffer) => this.#onRead(n, buf),
+    };
+  }
+
+  /** `n` bytes were read into `buf`; false stops reading. */
+  #onRead(n: number, buf: Buffer): boolean {
+    try {
+      if (buf === this.#target) this.#parser.filled(n);
+      else this.#parser.push(Buffer.from(buf.subarray(0, n))); // a copy: the scratch buffer is reused
+    } catch (err) {
+      this.#fail(err as Error);
+      this.#socket?.destroy();
+      return false;
+    }
+    this.#wake();
+    // Read ahead only so far: what nobody receives stays in the kernel (and the sender waits).
+    if (this.#queuedBytes >= READ_AHEAD && this.#wakers.size === 0) {
+      this.#stopped = true;
+      return false;
+    }
+    return true;
+  }
+
+  #startReading(socket: Socket): void {
+    this.#reading = true;
+    this.#stopped = false;
     socket.resume();
   }
 
@@ -161,7 +215,7 @@ export class Connection {
 
   #want(): void {
     this.#wanted = true;
-    if (this.#socket && (!this.#reading || this.#socket.isPaused())) this.#startReading(this.#socket);
+    if (this.#socket && (!this.#reading || this.#stopped)) this.#startReading(this.#socket);
   }
 
   // ---- sending
@@ -361,7 +415,7 @@ export class Connection {
       this.#head = 0;
     }
     this.#queuedBytes -= frame.payload.length;
-    if (this.#reading && this.#queuedBytes < READ_AHEAD && this.#socket?.isPaused()) this.#socket.resume();
+    if (this.#reading && this.#stopped && this.#queuedBytes < READ_AHEAD && this.#socket) this.#startReading(this.#socket);
     return frame;
   }
 
@@ -434,21 +488,10 @@ export class Connection {
     return [REBUILD_ID, { handle, readable: this.#readable, writable: this.#writable, unread }];
   }
 
-  /**
-   * Paused, a socket still reads up to its high-water mark: take in what it holds, then stop the
-   * handle itself, so nothing more of the stream is read here.
-   */
+  /** No more of the stream is read here (what was read is in the parser). */
   #stopReading(socket: Socket): void {
-    if (socket.readableLength > 0) {
-      const chunk = socket.read() as Buffer | null; // emits 'data' to our parser when we read
-      if (chunk && !this.#reading) this.#parser.push(chunk);
-    }
-    socket.pause();
-    const raw = (socket as any)._handle;
-    if (raw?.reading) {
-      raw.reading = false;
-      raw.readStop();
-    }
+    socket.pause(); // with onread, this stops the handle's reads
+    this.#reading = false;
   }
 
   /** Messages read but not received, and the start of the next one, as bytes. */

@@ -22,34 +22,83 @@ export function header(kind: number, length: number): Buffer {
   return h;
 }
 
+/** A message at least this long is read straight into its own buffer. */
+export const BIG = 64 * 1024;
+
 /**
- * Splits a byte stream into frames. A frame's chunks are joined once it is complete, so memory
- * holds what arrived, never what a (possibly bogus) header claims.
+ * Splits a byte stream into frames. Small frames are views of the chunks read; a big frame gets
+ * its own buffer once its header is known, and the socket reads straight into it (`target()`),
+ * so memory holds what arrived and a big message is copied once, by the kernel.
  */
 export class FrameParser {
   #chunks: Buffer[] = [];
   #buffered = 0;
   #kind = -1;
   #length = -1;
+  /** The big frame being filled, and how much of it has arrived. */
+  #big: Buffer | null = null;
+  #fill = 0;
 
   constructor(private readonly onFrame: (frame: Frame) => void) {}
 
   /** Bytes of an incomplete frame held: a stream that ends here ended mid-message. */
   get partial(): number {
-    return this.#buffered + (this.#length >= 0 ? HEADER : 0);
+    return this.#buffered + this.#fill + (this.#length >= 0 ? HEADER : 0);
+  }
+
+  /** Where the next read should go: the rest of a big frame's buffer, or null for a scratch buffer. */
+  target(): Buffer | null {
+    if (!this.#big) {
+      if (this.#length < BIG) return null;
+      // Its header is here: from now on the message fills its own buffer.
+      const big = Buffer.allocUnsafe(this.#length);
+      let off = 0;
+      for (const c of this.#chunks) off += c.copy(big, off);
+      this.#chunks = [];
+      this.#buffered = 0;
+      this.#big = big;
+      this.#fill = off;
+    }
+    return this.#big.length - this.#fill >= BIG ? this.#big.subarray(this.#fill) : null;
+  }
+
+  /** `n` bytes were read into `target()`. */
+  filled(n: number): void {
+    this.#fill += n;
+    if (this.#fill === this.#big!.length) this.#finishBig();
+  }
+
+  #finishBig(): void {
+    const payload = this.#big!;
+    this.#big = null;
+    this.#fill = 0;
+    this.#length = -1;
+    this.onFrame({ kind: this.#kind, payload });
   }
 
   /** The bytes of the incomplete frame, as they came (its header included); the parser starts over. */
   take(): Buffer[] {
-    const parts = this.#length >= 0 ? [header(this.#kind, this.#length), ...this.#chunks] : this.#chunks;
+    const held = this.#big ? [this.#big.subarray(0, this.#fill)] : this.#chunks;
+    const parts = this.#length >= 0 ? [header(this.#kind, this.#length), ...held] : held;
     this.#chunks = [];
     this.#buffered = 0;
+    this.#big = null;
+    this.#fill = 0;
     this.#length = this.#kind = -1;
     return parts;
   }
 
   /** Throws a ProcessError when the bytes cannot be multiproc messages. */
   push(chunk: Buffer): void {
+    if (this.#big) {
+      const k = Math.min(this.#big.length - this.#fill, chunk.length);
+      chunk.copy(this.#big, this.#fill, 0, k);
+      this.#fill += k;
+      if (this.#fill < this.#big.length) return;
+      this.#finishBig();
+      if (k === chunk.length) return;
+      chunk = chunk.subarray(k);
+    }
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     for (;;) {

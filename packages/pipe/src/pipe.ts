@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type NetConnectOpts, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, INTERNAL } from './connection';
@@ -41,6 +41,5 @@ export function Pipe(duplex = true): [Connection, Connection] {
   if (typeof duplex !== 'boolean') throw new TypeError(`Pipe(duplex): duplex must be true or false, got ${typeof duplex}`);
   const { path, waiting } = pairServer();
   const accepted = new Promise<Socket>((resolve) => waiting.push(resolve));
-  const connected = connect({ path, allowHalfOpen: true });
-  return [new Connection(INTERNAL, accepted, true, duplex), new Connection(INTERNAL, connected, duplex, true)];
+  return [new Connection(INTERNAL, accepted, true, duplex), new Connection(INTERNAL, (onread) => connect({ path, allowHalfOpen: true, onread } as NetConnectOpts), duplex, true)];
 }
