@@ -22,14 +22,30 @@ let listening = false;
 export function listenForHandles(): void {
   if (listening || typeof process.send !== 'function') return;
   listening = true;
-  process.on('message', (m: any, handle: Socket | undefined) => {
-    if (m?.multiproc !== 'handle' || !handle) return;
+  process.on('message', (m: any, received: Socket | undefined) => {
+    if (m?.multiproc !== 'handle' || !received) return;
+    const handle = unread(received);
     const deliver = waiting.get(m.id);
     if (deliver) {
       waiting.delete(m.id);
       deliver(handle);
     } else arrived.set(m.id, handle);
   });
+}
+
+/**
+ * Node starts reading a socket it receives at once. Its handle goes into a fresh socket that
+ * reads nothing until its owner wants it (as a socket from a stdio slot): the owner may pass it
+ * on unread.
+ */
+function unread(received: Socket): Socket {
+  const raw = (received as any)._handle;
+  if (!raw) return received;
+  if (raw.reading) raw.readStop();
+  raw.reading = false;
+  (received as any)._handle = null;
+  const { Socket: NetSocket } = require('node:net') as typeof import('node:net');
+  return new NetSocket({ handle: raw, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as object);
 }
 
 export function receiveHandle(id: number): Promise<Socket> {

@@ -5,6 +5,7 @@ export { Process, currentProcess, activeChildren, type ProcessOptions } from './
 export { parentProcess, ParentProcess } from './parent-process';
 export { Context, getContext, registerContextFactory } from './context';
 export { getAllStartMethods, getStartMethod, setStartMethod } from './start-methods';
+export { setForkserverOptions, getForkserverOptions, forkserverReady, type ForkserverOptions } from './popen/spares';
 export { wait, waitable, Sentinel, type Waitable, type Readiness } from './wait';
 export { isMainModule } from './main-guard';
 export { atChildExit } from './finalize';
@@ -30,6 +31,8 @@ export { describeTarget as _describeTarget } from './target/describe';
 export { loadTarget as _loadTarget } from './target/load';
 export type { TargetSpec as _TargetSpec } from './target/spec';
 export { callerFile as _callerFile } from './process';
+/** @internal ends the 'forkserver' spares now (the test suites' check that no process is left behind) */
+export { stopForkserver as _stopForkserver } from './popen/spares';
 /** @internal the child's entry point (dist/child.js) */
 export { runChildProcess as _runChildProcess } from './bootstrap/child';
 

@@ -6,8 +6,21 @@ export interface BootstrapMessage {
   prep: PrepData;
   /** `dumps()` of { args, kwargs, fields }, read after the target's module is imported. */
   object: Uint8Array;
+  /**
+   * For a child booted before `start()` (a 'forkserver' spare): the parent's environment and
+   * working directory at `start()`, which the child takes on before it imports anything.
+   */
+  environ?: { env: Record<string, string | undefined>; cwd: string | null };
 }
 
 export function isBootstrapMessage(m: unknown): m is BootstrapMessage {
   return typeof m === 'object' && m !== null && (m as any).multiproc === 'bootstrap';
+}
+
+/** Set in the environment of a spare: it warms up and says when it is ready. */
+export const SPARE_ENV = 'MULTIPROC_FORKSERVER_SPARE';
+
+/** A spare's message once it waits, booted, for its start-up message. */
+export interface SpareReadyMessage {
+  multiproc: 'spare-ready';
 }

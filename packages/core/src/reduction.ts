@@ -27,6 +27,11 @@ export interface TransferContext {
    * called once it has left, so the sender keeps it open until then.
    */
   duplicateForChild(handle: Socket | LentHandle): unknown;
+  /**
+   * True when handles reach the child only after `start()` returned (over its IPC channel, as
+   * with 'forkserver'): pass a LentHandle, so a copy closed meanwhile stays open until `sent()`.
+   */
+  readonly lateHandles?: boolean;
 }
 
 /** A socket that does not exist yet, passed to another process once it does. */

@@ -1,11 +1,18 @@
 import { ProcessError } from '@multiproc/errors';
 import type { StartMethodBackend } from './popen/popen';
+import { forkserverBackend } from './popen/forkserver';
 import { spawnBackend } from './popen/spawn';
 import { state } from './state';
 import { describe } from './timeout';
 
 /** Each start method's backend (CPython's `_concrete_contexts`). */
-const BACKENDS = new Map<string, StartMethodBackend>([['spawn', spawnBackend]]);
+const BACKENDS = new Map<string, StartMethodBackend>([
+  ['spawn', spawnBackend],
+  ['forkserver', forkserverBackend],
+]);
+
+/** Chooses the default start method of a whole program (the test suites run once per method). */
+const START_METHOD_ENV = 'MULTIPROC_START_METHOD';
 
 export function getAllStartMethods(): string[] {
   return [...BACKENDS.keys()];
@@ -22,8 +29,18 @@ export function backendFor(method: string): StartMethodBackend {
  * anyone asked without `allowNone`), `setStartMethod()` needs `force`.
  */
 export function getStartMethod(allowNone = false): string | null {
-  if (state.startMethod === null && !allowNone) state.startMethod = 'spawn';
+  if (state.startMethod === null && !allowNone) state.startMethod = defaultStartMethod();
   return state.startMethod;
+}
+
+/** 'spawn', unless the environment variable MULTIPROC_START_METHOD names another method. */
+function defaultStartMethod(): string {
+  const method = process.env[START_METHOD_ENV];
+  if (method === undefined || method === '') return 'spawn';
+  if (!BACKENDS.has(method)) {
+    throw new TypeError(`the environment variable ${START_METHOD_ENV} is ${describe(method)}, which is not a start method; the start methods are ${getAllStartMethods().map((m) => `'${m}'`).join(', ')}`);
+  }
+  return method;
 }
 
 export function setStartMethod(method: string | null, force: boolean | { force?: boolean } = false): void {

@@ -475,7 +475,8 @@ export class Connection {
       this.#wake();
     }
     let handle: unknown;
-    if (this.#socket && !inMessage) handle = ctx.duplicateForChild(this.#socket);
+    // A socket in hand goes as is, unless it reaches the child later (then it is lent, so a close meanwhile waits).
+    if (this.#socket && !inMessage && !ctx.lateHandles) handle = ctx.duplicateForChild(this.#socket);
     else {
       this.#lent++;
       handle = ctx.duplicateForChild({

@@ -4,7 +4,7 @@ import { listenForHandles, receiveHandle } from '../handles';
 import { ParentProcess } from '../parent-process';
 import { Process, processInternals } from '../process';
 import { countedChannel, routeParent } from '../route';
-import { isBootstrapMessage, type BootstrapMessage } from '../protocol';
+import { isBootstrapMessage, SPARE_ENV, type BootstrapMessage, type SpareReadyMessage } from '../protocol';
 import { loads, type RebuildContext } from '../reduction';
 import { state } from '../state';
 import { loadTarget, TargetLoadError } from '../target/load';
@@ -27,10 +27,14 @@ const spawnRebuildContext: RebuildContext = {
  * the Process, import the target's module, run it, and exit with its exit code.
  */
 export async function runChildProcess(): Promise<never> {
+  const spare = process.env[SPARE_ENV] !== undefined;
+  delete process.env[SPARE_ENV];
   listenForHandles();
   routeParent();
-  const message = await startupMessage();
-  const { prep } = message;
+  const arriving = startupMessage();
+  if (spare) await warmUp();
+  const message = await arriving;
+  const { prep, environ } = message;
   state.identity = prep.identity;
   state.name = prep.name;
   state.authkey = Buffer.from(prep.authkey);
@@ -43,6 +47,7 @@ export async function runChildProcess(): Promise<never> {
 
   let code = 1;
   try {
+    if (environ) takeOn(environ);
     state.bootstrapping = true;
     let cls: Function | null;
     let target: Function | null;
@@ -79,17 +84,49 @@ export async function runChildProcess(): Promise<never> {
   process.exit(code);
 }
 
-/** The first message on the channel; the channel then stops keeping this process alive. */
+/**
+ * The first message on the channel; the channel then stops keeping this process alive. A parent
+ * that goes before sending it (a spare's parent ending) ends this process at once, silently.
+ */
 function startupMessage(): Promise<BootstrapMessage> {
   return new Promise((resolve) => {
+    const onGone = () => process.exit(0);
     const onMessage = (m: unknown) => {
       if (!isBootstrapMessage(m)) return;
       process.removeListener('message', onMessage);
+      process.removeListener('disconnect', onGone);
       process.channel?.unref();
       resolve(m);
     };
     process.on('message', onMessage);
+    if (!process.connected) onGone();
+    process.once('disconnect', onGone);
   });
+}
+
+/**
+ * A spare does now what every child would otherwise do after `start()`: set up the ES module
+ * loader (a target's first import pays for it; our ESM entry is what targets import) and the
+ * modules the bootstrap uses.
+ */
+async function warmUp(): Promise<void> {
+  const { join } = require('node:path') as typeof import('node:path');
+  const { pathToFileURL } = require('node:url') as typeof import('node:url');
+  await import(pathToFileURL(join(__dirname, 'index.mjs')).href);
+  require('node:net');
+  if (process.connected) process.send!({ multiproc: 'spare-ready' } satisfies SpareReadyMessage);
+}
+
+/** A spare booted earlier takes on the parent's environment and working directory of `start()`. */
+function takeOn({ env, cwd }: NonNullable<BootstrapMessage['environ']>): void {
+  for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
+  Object.assign(process.env, env);
+  if (cwd === null) return;
+  try {
+    process.chdir(cwd);
+  } catch (err: any) {
+    throw new TargetLoadError(`cannot enter the working directory the parent had at start() (${cwd}): ${err?.code ?? err}`);
+  }
 }
 
 /** The parent is gone when its end of the channel closes. A daemonic child then ends itself. */

@@ -14,6 +14,11 @@ import type { LaunchSpec, Popen, StartMethodBackend } from './popen';
 /** The child runs this file (built next to index.js). */
 const CHILD_ENTRY = join(__dirname, 'child.js');
 
+/** Node's arguments for a child, as they are now (a spare compares them with its own). */
+export function childArgs(): string[] {
+  return [...childExecArgv(), CHILD_ENTRY];
+}
+
 /**
  * The parent's execArgv, minus what would make the child do something else than run our entry
  * (`-e`, `-p`, `--input-type`) or fight over a resource (`--inspect` ports, `--watch`). Loader
@@ -60,7 +65,7 @@ export const spawnBackend: StartMethodBackend = {
     const object = spec.dumpObject(ctx); // throws before anything is spawned
     // Loaded on first use: a child that starts no processes of its own never pays for it.
     const { spawn } = require('node:child_process') as typeof import('node:child_process');
-    const cp = spawn(process.execPath, [...childExecArgv(), CHILD_ENTRY], {
+    const cp = spawn(process.execPath, childArgs(), {
       stdio: stdio as StdioOptions,
       serialization: 'advanced',
     });
@@ -71,20 +76,26 @@ export const spawnBackend: StartMethodBackend = {
     routeChild(cp);
     const message: BootstrapMessage = { multiproc: 'bootstrap', prep: spec.prep, object };
     const popen = new SpawnPopen(cp, message, spec.daemon);
-    later.forEach((lent, id) => {
-      lent.socket.then(
-        (s) => {
-          if (!cp.connected) return lent.sent();
-          cp.send({ multiproc: 'handle', id } satisfies HandleMessage, s, { keepOpen: true }, () => lent.sent());
-        },
-        () => lent.sent(),
-      );
-    });
+    sendHandles(cp, later);
     return popen;
   },
 };
 
-class SpawnPopen implements Popen {
+/** Sends handles over the channel, after the start-up message; each is released once it left. */
+export function sendHandles(cp: ChildProcess, handles: LentHandle[]): void {
+  handles.forEach((lent, id) => {
+    lent.socket.then(
+      (s) => {
+        if (!cp.connected) return lent.sent();
+        cp.send({ multiproc: 'handle', id } satisfies HandleMessage, s, { keepOpen: true }, () => lent.sent());
+      },
+      () => lent.sent(),
+    );
+  });
+}
+
+/** A started child with an IPC channel, whichever way it was booted. */
+export class SpawnPopen implements Popen {
   readonly pid: number;
   readonly sentinel: Sentinel;
   #cp: ChildProcess;
@@ -105,6 +116,7 @@ class SpawnPopen implements Popen {
     cp.channel?.unref();
     // A daemonic child never keeps its parent alive; a non-daemonic one does until it ends.
     if (daemon) cp.unref();
+    else cp.ref(); // a spare was unref'd while idle
   }
 
   poll(): number | null {

@@ -1,0 +1,212 @@
+import { ProcessError } from '@multiproc/errors';
+import type { ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { SPARE_ENV } from '../protocol';
+import { describe, waitFor, waitOptions, type WaitOptions } from '../timeout';
+import { childArgs } from './spawn';
+
+/**
+ * The 'forkserver' start method's pool: Node processes booted ahead of time, our bootstrap loaded
+ * and waiting on its IPC channel for a start-up message. `start()` takes one and the pool refills
+ * in the background. Spares are unref'd (they never keep this process alive) and end as soon as
+ * their channel closes, i.e. when this process ends, however it ends.
+ *
+ *     boot ──▶ booting ──'spare-ready'──▶ ready ──start()──▶ the Process's child
+ *                 │                          │
+ *                 └──── stale / retired ─────┴──▶ killed (idle timeout, fewer spares, new execArgv)
+ */
+
+export interface ForkserverOptions {
+  /** How many idle spares to keep ready (default 2). 0 boots each child at start(), as 'spawn' does. */
+  spares?: number;
+  /** Seconds an idle spare waits before it ends (default 60; null: until this process ends). */
+  idleTimeout?: number | null;
+}
+
+interface Spare {
+  cp: ChildProcess;
+  /** What it was booted with; a spare whose key is not the current one is stale. */
+  key: string;
+  ready: boolean;
+  timer: NodeJS.Timeout | null;
+  /** Detaches the pool's listeners when the spare is taken. */
+  detach(): void;
+}
+
+const options = { spares: 2, idleTimeout: 60 as number | null };
+const pool: Spare[] = [];
+/** The pool refills only once the program has used it (or asked for it). */
+let inUse = false;
+/** Set when a spare died while booting: refilling waits for the next start(), not to loop on a broken boot. */
+let bootFailure: string | null = null;
+const wakers = new Set<() => void>();
+
+export function setForkserverOptions(opts: ForkserverOptions): void {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new TypeError(`setForkserverOptions(options): options must be an object such as { spares: 4, idleTimeout: 30 }, got ${describe(opts)}`);
+  }
+  const { spares, idleTimeout, ...rest } = opts;
+  const unknown = Object.keys(rest);
+  if (unknown.length) throw new TypeError(`setForkserverOptions(options): unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; the options are spares and idleTimeout`);
+  if (spares !== undefined && !(Number.isInteger(spares) && spares >= 0)) {
+    throw new TypeError(`setForkserverOptions(options): spares must be an integer ≥ 0 (how many idle processes to keep ready), got ${describe(spares)}`);
+  }
+  if (idleTimeout !== undefined && idleTimeout !== null && !(typeof idleTimeout === 'number' && idleTimeout >= 0)) {
+    throw new TypeError(`setForkserverOptions(options): idleTimeout must be a number of seconds ≥ 0, or null (spares wait until this process ends), got ${describe(idleTimeout)}`);
+  }
+  if (spares !== undefined) options.spares = spares;
+  if (idleTimeout !== undefined) {
+    options.idleTimeout = idleTimeout;
+    for (const s of pool) if (s.ready) armIdleTimer(s);
+  }
+  // Fewer spares: the extra ones (the last booted) go now.
+  while (pool.length > options.spares) retire(pool[pool.length - 1]);
+  refill();
+}
+
+export function getForkserverOptions(): Required<ForkserverOptions> {
+  return { ...options };
+}
+
+/**
+ * Boots the pool now (it otherwise starts with the first 'forkserver' process) and resolves with
+ * true once `spares` spares are ready, or false after `timeout` seconds. Python's
+ * `forkserver.ensure_running()`, with a wait: the next starts are then warm.
+ */
+export async function forkserverReady(opts?: number | null | WaitOptions): Promise<boolean> {
+  const { ms, signal } = waitOptions(opts, 'forkserverReady(timeout)');
+  inUse = true;
+  bootFailure = null;
+  refill();
+  const full = await waitFor(
+    {
+      ready: () => bootFailure !== null || pool.filter((s) => s.ready).length >= options.spares,
+      subscribe(wake) {
+        wakers.add(wake);
+        return () => wakers.delete(wake);
+      },
+      // Spares are unref'd: whoever waits for them keeps this process alive meanwhile.
+      hold() {
+        const t = setInterval(() => {}, 1 << 30);
+        return () => clearInterval(t);
+      },
+    },
+    ms,
+    signal,
+  );
+  if (bootFailure !== null) throw new ProcessError(`a 'forkserver' spare process ${bootFailure} while booting; see its output above`);
+  return full;
+}
+
+/** A booted (or booting) process for `start()`, taken out of the pool. */
+export function takeSpare(): ChildProcess {
+  inUse = true;
+  bootFailure = null;
+  const key = bootKey();
+  for (const s of [...pool]) if (s.key !== key) retire(s);
+  // A ready spare if there is one, else the one furthest into its boot, else a new one.
+  const spare = pool.find((s) => s.ready) ?? pool[0] ?? boot(key, false);
+  remove(spare);
+  spare.detach();
+  refill();
+  return spare.cp;
+}
+
+/** Ends every spare (the test suites' check that no process is left behind); the pool refills at the next start. */
+export function stopForkserver(): void {
+  inUse = false;
+  for (const s of [...pool]) retire(s);
+}
+
+/**
+ * What a spare must share with a child booted at `start()` to stand in for it: Node's
+ * executable and arguments, and the environment variables Node reads only while it boots.
+ */
+function bootKey(): string {
+  const nodeEnv = Object.keys(process.env)
+    .filter((k) => k.startsWith('NODE_') || k.startsWith('UV_'))
+    .sort()
+    .map((k) => `${k}=${process.env[k]}`);
+  return JSON.stringify([process.execPath, childArgs(), nodeEnv]);
+}
+
+/** Spares booting at once: all cores but one, so the program keeps a core while the pool refills. */
+const concurrency = () => Math.max(1, availableParallelism() - 1);
+
+function refill(): void {
+  if (!inUse || bootFailure !== null) return;
+  const key = bootKey();
+  while (pool.length < options.spares && pool.filter((s) => !s.ready).length < concurrency()) {
+    try {
+      pool.push(boot(key, true));
+    } catch (err) {
+      bootFailure = `could not be started (${(err as Error).message})`;
+      wake();
+      return;
+    }
+  }
+}
+
+/** `spare`: boot as a spare (warm up, say when ready); otherwise the process is for a start() under way. */
+function boot(key: string, spare: boolean): Spare {
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
+  const cp = spawn(process.execPath, childArgs(), {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+    env: spare ? { ...process.env, [SPARE_ENV]: '1' } : process.env,
+  });
+  if (cp.pid === undefined) {
+    cp.on('error', () => {});
+    throw new ProcessError(`could not start a child process (${process.execPath} ${childArgs().join(' ')})`);
+  }
+  cp.on('error', () => {});
+  // Until start() takes it, nothing here waits for this process.
+  cp.unref();
+  cp.channel?.unref();
+  const entry: Spare = { cp, key, ready: false, timer: null, detach: () => {} };
+  if (!spare) return entry;
+  const onMessage = (m: any) => {
+    if (m?.multiproc !== 'spare-ready') return;
+    entry.ready = true;
+    armIdleTimer(entry);
+    refill();
+    wake();
+  };
+  const onExit = (code: number | null, signal: string | null) => {
+    if (!pool.includes(entry)) return;
+    remove(entry);
+    if (!entry.ready) bootFailure = `ended (${signal ?? `exit code ${code}`})`;
+    wake();
+  };
+  cp.on('message', onMessage);
+  cp.on('exit', onExit);
+  entry.detach = () => {
+    if (entry.timer) clearTimeout(entry.timer);
+    cp.removeListener('message', onMessage);
+    cp.removeListener('exit', onExit);
+  };
+  return entry;
+}
+
+function armIdleTimer(spare: Spare): void {
+  if (spare.timer) clearTimeout(spare.timer);
+  spare.timer = null;
+  if (options.idleTimeout === null) return;
+  spare.timer = setTimeout(() => retire(spare), options.idleTimeout * 1000);
+  spare.timer.unref();
+}
+
+function retire(spare: Spare): void {
+  remove(spare);
+  spare.detach();
+  spare.cp.kill('SIGKILL');
+}
+
+function remove(spare: Spare): void {
+  const i = pool.indexOf(spare);
+  if (i >= 0) pool.splice(i, 1);
+}
+
+function wake(): void {
+  for (const w of [...wakers]) w();
+}
