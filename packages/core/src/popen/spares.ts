@@ -73,29 +73,28 @@ export function getForkserverOptions(): Required<ForkserverOptions> {
  * true once `spares` spares are ready, or false after `timeout` seconds. Python's
  * `forkserver.ensure_running()`, with a wait: the next starts are then warm.
  */
-export async function forkserverReady(opts?: number | null | WaitOptions): Promise<boolean> {
+export function forkserverReady(opts?: number | null | WaitOptions): Promise<boolean> {
   const { ms, signal } = waitOptions(opts, 'forkserverReady(timeout)');
   inUse = true;
   bootFailure = null;
+  retireStale(bootKey());
   refill();
-  const full = await waitFor(
-    {
-      ready: () => bootFailure !== null || pool.filter((s) => s.ready).length >= options.spares,
-      subscribe(wake) {
-        wakers.add(wake);
-        return () => wakers.delete(wake);
-      },
-      // Spares are unref'd: whoever waits for them keeps this process alive meanwhile.
-      hold() {
-        const t = setInterval(() => {}, 1 << 30);
-        return () => clearInterval(t);
-      },
+  const readiness = {
+    ready: () => bootFailure !== null || pool.filter((s) => s.ready).length >= options.spares,
+    subscribe(wake: () => void) {
+      wakers.add(wake);
+      return () => wakers.delete(wake);
     },
-    ms,
-    signal,
-  );
-  if (bootFailure !== null) throw new ProcessError(`a 'forkserver' spare process ${bootFailure} while booting; see its output above`);
-  return full;
+    // Spares are unref'd: whoever waits for them keeps this process alive meanwhile.
+    hold() {
+      const t = setInterval(() => {}, 1 << 30);
+      return () => clearInterval(t);
+    },
+  };
+  return waitFor(readiness, ms, signal).then((full) => {
+    if (bootFailure !== null) throw new ProcessError(`a 'forkserver' spare process ${bootFailure} while booting; see its output above`);
+    return full;
+  });
 }
 
 /** A booted (or booting) process for `start()`, taken out of the pool. */
@@ -103,7 +102,7 @@ export function takeSpare(): ChildProcess {
   inUse = true;
   bootFailure = null;
   const key = bootKey();
-  for (const s of [...pool]) if (s.key !== key) retire(s);
+  retireStale(key);
   // A ready spare if there is one, else the one furthest into its boot, else a new one.
   const spare = pool.find((s) => s.ready) ?? pool[0] ?? boot(key, false);
   remove(spare);
@@ -128,6 +127,10 @@ function bootKey(): string {
     .sort()
     .map((k) => `${k}=${process.env[k]}`);
   return JSON.stringify([process.execPath, childArgs(), nodeEnv]);
+}
+
+function retireStale(key: string): void {
+  for (const s of [...pool]) if (s.key !== key) retire(s);
 }
 
 /** Spares booting at once: all cores but one, so the program keeps a core while the pool refills. */

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deserialize } from 'node:v8';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ProcessError } from '@multiproc/errors';
+import { forkserverReady, getAllStartMethods, getContext, getForkserverOptions, setForkserverOptions } from '@multiproc/core';
+import { childrenOf, liveTagged, runNode, whenGone } from './helpers/procs';
+
+// What is particular to 'forkserver'. Every other Process test runs under it too (the suite's
+// second project sets MULTIPROC_START_METHOD=forkserver).
+const ctx = getContext('forkserver');
+const targets = new URL('./fixtures/targets.mjs', import.meta.url);
+const ref = (name: string) => ({ module: targets, export: name });
+const dir = realpathSync(mkdtempSync(join(tmpdir(), 'multiproc-forkserver-')));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const tmpFile = () => join(dir, `report-${files++}`);
+const readReport = (file: string) => deserialize(readFileSync(file)) as any;
+const DEFAULTS = getForkserverOptions();
+afterEach(() => setForkserverOptions(DEFAULTS));
+
+describe("the 'forkserver' start method", () => {
+  it('is listed, and its context makes ForkserverProcess objects', async () => {
+    expect(getAllStartMethods()).toEqual(['spawn', 'forkserver']);
+    const p = new ctx.Process({ target: ref('noop') });
+    expect(String(p)).toMatch(/^<ForkserverProcess\(Process-\d+, initial\)>$/);
+    p.start();
+    await p.join();
+    expect(p.exitCode).toBe(0);
+  });
+
+  it('runs the child in a spare booted before start(), with the environment and working directory of start()', async () => {
+    await forkserverReady();
+    const spares = childrenOf(process.pid);
+    expect(spares.length).toBeGreaterThanOrEqual(DEFAULTS.spares);
+    const cwd = process.cwd();
+    const file = tmpFile();
+    process.env.MULTIPROC_TEST_VALUE = 'set after the spares booted';
+    process.chdir(dir);
+    const p = new ctx.Process({ target: ref('report'), args: [file] });
+    try {
+      p.start();
+    } finally {
+      delete process.env.MULTIPROC_TEST_VALUE;
+      process.chdir(cwd);
+    }
+    expect(spares).toContain(p.pid);
+    await p.join();
+    expect(p.exitCode).toBe(0);
+    const seen = readReport(file);
+    expect(seen.pid).toBe(p.pid);
+    expect(seen.ppid).toBe(process.pid);
+    expect(seen.env).toBe('set after the spares booted');
+    expect(seen.cwd).toBe(dir);
+    expect(seen.stdin).toBe('');
+  });
+
+  it('does not use spares booted with other NODE_* variables (Node reads them only while it boots)', async () => {
+    await forkserverReady();
+    const stale = childrenOf(process.pid);
+    process.env.NODE_MULTIPROC_TEST = '1';
+    try {
+      const p = new ctx.Process({ target: ref('noop') });
+      p.start();
+      expect(stale).not.toContain(p.pid);
+      await p.join();
+      expect(p.exitCode).toBe(0);
+      expect(await whenGone(stale)).toEqual([]);
+    } finally {
+      delete process.env.NODE_MULTIPROC_TEST;
+    }
+  });
+
+  it('fewer spares, or an idle timeout, end the idle ones; with none, start() boots the child', async () => {
+    await forkserverReady();
+    const spares = childrenOf(process.pid);
+    setForkserverOptions({ idleTimeout: 0 });
+    expect(await whenGone(spares)).toEqual([]);
+    setForkserverOptions({ idleTimeout: 60 });
+    await forkserverReady();
+    const again = childrenOf(process.pid);
+    setForkserverOptions({ spares: 0 });
+    expect(await whenGone(again)).toEqual([]);
+    const p = new ctx.Process({ target: ref('exitWith'), args: [3] });
+    p.start();
+    await p.join();
+    expect(p.exitCode).toBe(3);
+    expect(childrenOf(process.pid)).toEqual([]);
+    expect(await forkserverReady()).toBe(true);
+  });
+
+  it('checks its options', () => {
+    expect(() => setForkserverOptions({ spares: -1 })).toThrow(/spares must be an integer ≥ 0/);
+    expect(() => setForkserverOptions({ spares: 1.5 })).toThrow(TypeError);
+    expect(() => setForkserverOptions({ idleTimeout: -1 })).toThrow(/idleTimeout must be a number of seconds ≥ 0, or null/);
+    expect(() => setForkserverOptions({ spare: 2 } as any)).toThrow(/unknown option 'spare'; the options are spares and idleTimeout/);
+    expect(() => setForkserverOptions(null as any)).toThrow(TypeError);
+    expect(() => forkserverReady('soon' as any)).toThrow(/timeout must be a number of seconds/);
+    expect(getForkserverOptions()).toEqual(DEFAULTS);
+  });
+
+  it('a spare that cannot boot fails forkserverReady() with a clear error, and start() as spawn would', async () => {
+    process.env.NODE_OPTIONS = `--require ${join(dir, 'does-not-exist.cjs')}`;
+    try {
+      await expect(forkserverReady()).rejects.toThrow(ProcessError);
+      await expect(forkserverReady()).rejects.toThrow(/spare process ended \(exit code 1\) while booting/);
+      const p = new ctx.Process({ target: ref('noop') });
+      p.start();
+      await p.join();
+      expect(p.exitCode).toBe(1);
+    } finally {
+      delete process.env.NODE_OPTIONS;
+    }
+  });
+});
+
+describe('spares and the end of their parent', () => {
+  const script = fileURLToPath(new URL('./fixtures/scenarios/forkserver.mjs', import.meta.url));
+
+  it('never keep a program alive, print nothing, and end with it', async () => {
+    const tag = randomUUID();
+    const run = runNode(script, [], { env: { MULTIPROC_TEST_TAG: tag } });
+    const { code, stdout, stderr } = await run.done;
+    expect(stderr).toBe('');
+    expect(stdout).toBe('child 0 spares 3');
+    expect(code).toBe(0);
+    expect(await whenGone(liveTagged(tag))).toEqual([]);
+  });
+
+  it('end when their parent is killed with SIGKILL', async () => {
+    const tag = randomUUID();
+    const run = runNode(script, ['wait'], { env: { MULTIPROC_TEST_TAG: tag } });
+    await run.line(/^child 0 spares 3$/);
+    expect(liveTagged(tag)).toHaveLength(4); // the program and its spares
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(await whenGone(liveTagged(tag))).toEqual([]);
+  });
+});
