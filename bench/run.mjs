@@ -94,7 +94,7 @@ for (let round = 1; round <= rounds; round++) {
     else acc.oursError = ours.error;
     if (!opts.smoke) {
       for (const [label, run] of Object.entries(w.peers ?? {})) {
-        const s = await sample(run);
+        const s = await sample(() => run(mp));
         if (Array.isArray(s)) (acc.peers[label] ??= []).push(...s);
         else acc.peers[label] = { error: s.error };
       }
@@ -130,7 +130,8 @@ const rows = workloads.map((w) => {
     unit: w.unit,
     better: w.better,
     ours: acc.oursError ? { error: acc.oursError } : summarize(acc.ours),
-    python: pythonError ? { error: pythonError } : python.has(w.metric) ? pick(python.get(w.metric)) : null,
+    python: pythonError ? { error: pythonError } : python.has(w.pythonMetric ?? w.metric) ? pick(python.get(w.pythonMetric ?? w.metric)) : null,
+    note: w.note,
     peers: Object.fromEntries(Object.entries(acc.peers).map(([k, v]) => [k, Array.isArray(v) ? summarize(v) : v])),
   };
   Object.assign(row, judge(w.target, row));

@@ -24,4 +24,5 @@ export function printTable(rows) {
   console.log(`\n${row(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}------`);
   for (const l of lines) console.log(row(l));
   console.log('\nmedian (min–max); ↓ lower is better, ↑ higher is better');
+  for (const r of rows) if (r.note) console.log(`${r.metric}: ${r.note}`);
 }
