@@ -17,6 +17,13 @@ function expectClean(run: ExampleRun, code = 0): void {
 }
 
 describe('examples ported from Python', () => {
+  test('start-methods.ts: "hello" through a forkserver child, then through a spawn child', async () => {
+    const run = await runExample('start-methods.ts');
+    expectClean(run);
+    expect(run.lines).toEqual(['hello', 'hello']);
+    expect(run.stderr).toBe('');
+  });
+
   test('multiprocessing-simple.ts: five workers print "Worker"', async () => {
     const run = await runExample('multiprocessing-simple.ts');
     expectClean(run);

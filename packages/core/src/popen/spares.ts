@@ -1,7 +1,9 @@
 import { ProcessError } from '@multiproc/errors';
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { SPARE_ENV } from '../protocol';
+import { SPARE_ENV, type BootstrapMessage, type SpareWarmUpMessage } from '../protocol';
+import { dumps, type TransferContext } from '../reduction';
+import type { PrepData } from './popen';
 import { describe, waitFor, waitOptions, type WaitOptions } from '../timeout';
 import { childArgs } from './spawn';
 
@@ -40,6 +42,14 @@ let inUse = false;
 /** Set when a spare died while booting: refilling waits for the next start(), not to loop on a broken boot. */
 let bootFailure: string | null = null;
 const wakers = new Set<() => void>();
+/** When start() last took a spare, and the timer that refills once starts pause. */
+let lastStart = -Infinity;
+let refillTimer: NodeJS.Timeout | null = null;
+/**
+ * Booting a spare takes a core for ~40 ms: done while a child starts, it slows that child. So
+ * the pool refills once start() has not been called for this long (or at once when it is empty).
+ */
+const QUIET_MS = 10;
 
 export function setForkserverOptions(opts: ForkserverOptions): void {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
@@ -78,7 +88,7 @@ export function forkserverReady(opts?: number | null | WaitOptions): Promise<boo
   inUse = true;
   bootFailure = null;
   retireStale(bootKey());
-  refill();
+  refill(true);
   const readiness = {
     ready: () => bootFailure !== null || pool.filter((s) => s.ready).length >= options.spares,
     subscribe(wake: () => void) {
@@ -107,7 +117,8 @@ export function takeSpare(): ChildProcess {
   const spare = pool.find((s) => s.ready) ?? pool[0] ?? boot(key, false);
   remove(spare);
   spare.detach();
-  refill();
+  lastStart = performance.now();
+  refillSoon();
   return spare.cp;
 }
 
@@ -136,8 +147,21 @@ function retireStale(key: string): void {
 /** Spares booting at once: all cores but one, so the program keeps a core while the pool refills. */
 const concurrency = () => Math.max(1, availableParallelism() - 1);
 
-function refill(): void {
+function refillSoon(): void {
+  if (refillTimer) return;
+  const wait = pool.length === 0 ? 0 : Math.max(0, lastStart + QUIET_MS - performance.now());
+  refillTimer = setTimeout(() => {
+    refillTimer = null;
+    if (performance.now() - lastStart < QUIET_MS && pool.length > 0) refillSoon();
+    else refill();
+  }, wait);
+  refillTimer.unref();
+}
+
+/** `now`: someone waits for the spares (forkserverReady), so starts under way do not defer them. */
+function refill(now = false): void {
   if (!inUse || bootFailure !== null) return;
+  if (!now && !wakers.size && pool.length > 0 && performance.now() - lastStart < QUIET_MS) return refillSoon();
   const key = bootKey();
   while (pool.length < options.spares && pool.filter((s) => !s.ready).length < concurrency()) {
     try {
@@ -168,6 +192,7 @@ function boot(key: string, spare: boolean): Spare {
   cp.channel?.unref();
   const entry: Spare = { cp, key, ready: false, timer: null, detach: () => {} };
   if (!spare) return entry;
+  cp.send({ multiproc: 'warm-up', sample: sampleMessage() } satisfies SpareWarmUpMessage, () => {});
   const onMessage = (m: any) => {
     if (m?.multiproc !== 'spare-ready') return;
     entry.ready = true;
@@ -190,6 +215,30 @@ function boot(key: string, spare: boolean): Spare {
   };
   return entry;
 }
+
+/** A start-up message of the real one's shape, for no process. */
+function sampleMessage(): BootstrapMessage {
+  const prep: PrepData = {
+    name: 'warm-up',
+    identity: [0],
+    authkey: new Uint8Array(32),
+    daemon: false,
+    parentName: 'MainProcess',
+    parentPid: process.pid,
+    lineage: [process.pid],
+    startMethod: 'forkserver',
+    target: { kind: 'none' },
+    cls: null,
+  };
+  return { multiproc: 'bootstrap', prep, object: dumps({ args: [], kwargs: undefined, fields: {} }, NO_HANDLES), environ: { env: { ...process.env }, cwd: null } };
+}
+
+const NO_HANDLES: TransferContext = {
+  kind: 'spawn',
+  duplicateForChild() {
+    throw new Error('no handles in a sample message');
+  },
+};
 
 function armIdleTimer(spare: Spare): void {
   if (spare.timer) clearTimeout(spare.timer);
