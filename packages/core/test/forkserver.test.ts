@@ -79,9 +79,10 @@ describe("the 'forkserver' start method", () => {
     const spares = childrenOf(process.pid);
     setForkserverOptions({ idleTimeout: 0 });
     expect(await whenGone(spares)).toEqual([]);
-    setForkserverOptions({ idleTimeout: 60 });
+    setForkserverOptions({ idleTimeout: Infinity }); // longer than a timer can wait: never
     await forkserverReady();
     const again = childrenOf(process.pid);
+    expect(again).toHaveLength(DEFAULTS.spares);
     setForkserverOptions({ spares: 0 });
     expect(await whenGone(again)).toEqual([]);
     const p = new ctx.Process({ target: ref('exitWith'), args: [3] });

@@ -46,7 +46,7 @@ const wakers = new Set<() => void>();
 let lastStart = -Infinity;
 let refillTimer: NodeJS.Timeout | null = null;
 /**
- * Booting a spare takes a core for ~40 ms: done while a child starts, it slows that child. So
+ * Booting a spare takes a core for ~60 ms: done while a child starts, it slows that child. So
  * the pool refills once start() has not been called for this long (or at once when it is empty).
  */
 const QUIET_MS = 10;
@@ -240,11 +240,14 @@ const NO_HANDLES: TransferContext = {
   },
 };
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function armIdleTimer(spare: Spare): void {
   if (spare.timer) clearTimeout(spare.timer);
   spare.timer = null;
-  if (options.idleTimeout === null) return;
-  spare.timer = setTimeout(() => retire(spare), options.idleTimeout * 1000);
+  const ms = options.idleTimeout === null ? Infinity : options.idleTimeout * 1000;
+  if (ms > MAX_TIMER_MS) return; // setTimeout would fire at once
+  spare.timer = setTimeout(() => retire(spare), ms);
   spare.timer.unref();
 }
 
