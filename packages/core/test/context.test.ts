@@ -40,6 +40,23 @@ describe('start methods and contexts', () => {
     expect(() => getContext(3 as any)).toThrow(TypeError);
   });
 
+  it('MULTIPROC_START_METHOD chooses the default; a wrong value says which are legal', () => {
+    const saved = process.env.MULTIPROC_START_METHOD;
+    const current = getStartMethod(true);
+    try {
+      setStartMethod(null, true);
+      process.env.MULTIPROC_START_METHOD = 'forkserver';
+      expect(getStartMethod()).toBe('forkserver');
+      setStartMethod(null, true);
+      process.env.MULTIPROC_START_METHOD = 'fork';
+      expect(() => getStartMethod()).toThrow(/MULTIPROC_START_METHOD is the string "fork", which is not a start method; the start methods are 'spawn', 'forkserver'/);
+    } finally {
+      if (saved === undefined) delete process.env.MULTIPROC_START_METHOD;
+      else process.env.MULTIPROC_START_METHOD = saved;
+      setStartMethod(current, true);
+    }
+  });
+
   it('registerContextFactory() adds a member bound to each context', () => {
     esm.registerContextFactory('Probe', (ctx) => ({ method: ctx.startMethod }));
     expect((getContext('spawn') as any).Probe).toEqual({ method: 'spawn' });
