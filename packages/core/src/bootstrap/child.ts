@@ -120,7 +120,10 @@ async function warmUp(): Promise<void> {
     };
     process.on('message', onMessage);
   });
+  // A rehearsal of the bootstrap's first steps, on nothing: the real start then runs compiled code.
   loads(sample.object, spawnRebuildContext);
+  processInternals.create(Process, { name: sample.prep.name, identity: [], daemon: false, authkey: Buffer.alloc(0), pid: null });
+  await loadTarget(sample.prep.target);
   const { join } = require('node:path') as typeof import('node:path');
   const { pathToFileURL } = require('node:url') as typeof import('node:url');
   await import(pathToFileURL(join(__dirname, 'index.mjs')).href);
