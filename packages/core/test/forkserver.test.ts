@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,14 +104,17 @@ describe("the 'forkserver' start method", () => {
   });
 
   it('a spare that cannot boot fails forkserverReady() with a clear error, and start() as spawn would', async () => {
-    process.env.NODE_OPTIONS = `--require ${join(dir, 'does-not-exist.cjs')}`;
+    // Every Node process started with these options exits with code 3 before running anything.
+    const exits = join(dir, 'exits.cjs');
+    writeFileSync(exits, 'process.exit(3);\n');
+    process.env.NODE_OPTIONS = `--require ${exits}`;
     try {
       await expect(forkserverReady()).rejects.toThrow(ProcessError);
-      await expect(forkserverReady()).rejects.toThrow(/spare process ended \(exit code 1\) while booting/);
+      await expect(forkserverReady()).rejects.toThrow(/spare process ended \(exit code 3\) while booting/);
       const p = new ctx.Process({ target: ref('noop') });
       p.start();
       await p.join();
-      expect(p.exitCode).toBe(1);
+      expect(p.exitCode).toBe(3);
     } finally {
       delete process.env.NODE_OPTIONS;
     }
