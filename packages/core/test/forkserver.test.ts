@@ -134,6 +134,18 @@ describe('spares and the end of their parent', () => {
     expect(await whenGone(liveTagged(tag))).toEqual([]);
   });
 
+  it('end silently when their parent ends while they warm up', async () => {
+    // Not a wait for anything: a sweep of moments to end at, so that some fall while the refilled
+    // spares boot (~50 ms) and some while they warm up (the few ms before they say they are ready).
+    for (let ms = 0; ms <= 120; ms += 12) {
+      const tag = randomUUID();
+      const { code, stderr } = await runNode(script, ['early', String(ms)], { env: { MULTIPROC_TEST_TAG: tag } }).done;
+      expect(await whenGone(liveTagged(tag))).toEqual([]);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+    }
+  });
+
   it('end when their parent is killed with SIGKILL', async () => {
     const tag = randomUUID();
     const run = runNode(script, ['wait'], { env: { MULTIPROC_TEST_TAG: tag } });

@@ -128,7 +128,9 @@ async function warmUp(): Promise<void> {
   const { pathToFileURL } = require('node:url') as typeof import('node:url');
   await import(pathToFileURL(join(__dirname, 'index.mjs')).href);
   require('node:net');
-  if (process.connected) process.send!({ multiproc: 'spare-ready' } satisfies SpareReadyMessage);
+  // With a callback a failed send (the parent just ended: EPIPE) is not an 'error' event that kills
+  // this spare loudly; the 'disconnect' that follows ends it silently.
+  if (process.connected) process.send!({ multiproc: 'spare-ready' } satisfies SpareReadyMessage, () => {});
 }
 
 /** A spare booted earlier takes on the parent's environment and working directory of `start()`. */
