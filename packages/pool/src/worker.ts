@@ -1,5 +1,6 @@
 import { _loadTarget as loadTarget } from '@multiproc/core';
 import type { Connection } from '@multiproc/pipe';
+import { pack } from './pack';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 
 /**
@@ -23,7 +24,8 @@ export async function poolWorker(conn: Connection, init: WorkerInit): Promise<vo
     }
     const [, chunk, fnId, star, items, kwargs] = msg;
     const fn = fns.get(fnId)!;
-    const results = new Array(items.length);
+    // Filled in order (a dense array: v8 writes a holey one element by element, keys and all).
+    const results: unknown[] = [];
     const started = performance.now();
     let ms = 0;
     let reply: FromWorker;
@@ -31,9 +33,9 @@ export async function poolWorker(conn: Connection, init: WorkerInit): Promise<vo
       for (let i = 0; i < items.length; i++) {
         let r = star ? (kwargs === undefined ? fn(...(items[i] as unknown[])) : fn(...(items[i] as unknown[]), kwargs)) : fn(items[i]);
         if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') r = await r;
-        results[i] = r;
+        results.push(r);
       }
-      reply = ['ok', chunk, results, (ms = performance.now() - started)];
+      reply = ['ok', chunk, pack(results), (ms = performance.now() - started)];
     } catch (err) {
       reply = ['err', chunk, err, (err as Error)?.name ?? 'Error', (ms = performance.now() - started)];
     }

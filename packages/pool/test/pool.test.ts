@@ -43,6 +43,25 @@ describe('Pool: results', () => {
     expect(await pool.map(t('slowSquare'), [1, 2, 3], 1)).toEqual([1, 4, 9]);
   });
 
+  it('long runs of numbers (sent packed) come back exactly, in a plain array', async () => {
+    await using pool = new Pool(2);
+    const ints = Array.from({ length: 1000 }, (_, i) => (i % 2 ? -i : i * 1000));
+    const doubles = [...ints.slice(0, 500), -0, NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, 0.1, 1e-320, ...ints.slice(500)];
+    const mixed = [...ints, 'not a number', 7];
+    for (const items of [ints, doubles, mixed]) {
+      const out = await pool.map(t('identity'), items, 300);
+      expect(Array.isArray(out)).toBe(true);
+      expect(out.length).toBe(items.length);
+      expect(out.every((v, i) => Object.is(v, items[i]))).toBe(true);
+    }
+    // The task sees numbers, never a typed array; -0 stays -0.
+    const kinds = await pool.map(t('kind'), doubles, 600);
+    expect(kinds.filter((k) => k !== 'number')).toEqual(['-0']);
+    const got: unknown[] = [];
+    for await (const v of pool.imap(t('identity'), doubles, 400)) got.push(v);
+    expect(got.every((v, i) => Object.is(v, doubles[i]))).toBe(true);
+  });
+
   it('imap in order, imapUnordered as they finish, over sync and async iterables', async () => {
     await using pool = new Pool(2);
     const got: number[] = [];
