@@ -11,7 +11,7 @@ import {
 } from '@multiproc/core';
 import { ProcessError } from '@multiproc/errors';
 import { Pipe, type Connection } from '@multiproc/pipe';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AsyncResult } from './async-result';
 import { pack, Slice, type Packed } from './pack';
@@ -104,7 +104,9 @@ export class Pool {
   #queue: Chunk[] = [];
   #queueHead = 0;
   #chunkIds = 0;
-  #fnIds = new Map<unknown, number>();
+  /** Task functions seen (weakly: a closure made per call is not kept), and every task by what workers load. */
+  #fnIds = new WeakMap<Function, number>();
+  #specIds = new Map<string, number>();
   #specs: TargetSpec[] = [];
   #startupFailure: Error | null = null;
   #allGone: (() => void)[] = [];
@@ -259,6 +261,17 @@ export class Pool {
     for (const chunk of left) this.#failed(chunk, err);
   }
 
+  /** Takes a job's chunks out of the queue, unsent and unsettled (its caller is gone). */
+  #drop(job: Job): void {
+    const left = this.#queue.slice(this.#queueHead);
+    this.#queue = [];
+    this.#queueHead = 0;
+    for (const chunk of left) {
+      if (chunk.job !== job) this.#queue.push(chunk);
+      else this.#settle(chunk);
+    }
+  }
+
   #checkAllGone(): void {
     if (this.#state !== RUN && this.#workers.size === 0) for (const f of this.#allGone.splice(0)) f();
   }
@@ -270,14 +283,26 @@ export class Pool {
     if (this.#startupFailure) throw this.#startupFailure;
   }
 
+  /** The id of a task, described and sent to workers once: the same source (a closure made anew for each call) is one id. */
   #fnId(fn: Task, what: string): number {
     checkTask(fn, what);
-    const key = typeof fn === 'function' ? fn : JSON.stringify([String(fn.module), fn.export ?? 'default']);
-    let id = this.#fnIds.get(key);
+    if (typeof fn === 'function') {
+      let id = this.#fnIds.get(fn);
+      if (id === undefined) this.#fnIds.set(fn, (id = this.#specId(describeTarget(fn, null))));
+      return id;
+    }
+    // Only a relative path or a package name is resolved from the caller's file (finding it costs a stack trace).
+    const relative = typeof fn.module === 'string' && !fn.module.startsWith('file:') && !isAbsolute(fn.module);
+    return this.#specId(describeTarget(fn, relative ? callerFile(__filename) : null));
+  }
+
+  #specId(spec: TargetSpec): number {
+    const key = JSON.stringify(spec);
+    let id = this.#specIds.get(key);
     if (id === undefined) {
       id = this.#specs.length;
-      this.#specs.push(describeTarget(fn, callerFile(__filename)));
-      this.#fnIds.set(key, id);
+      this.#specs.push(spec);
+      this.#specIds.set(key, id);
     }
     return id;
   }
@@ -410,6 +435,7 @@ export class Pool {
       this.#submit(job, id, false, items, undefined, index);
     };
     const pump = () => this.#pump();
+    const drop = (job: Job) => this.#drop(job);
     return (async function* (): AsyncGenerator<T> {
       const finished = new Map<number, { ok: boolean; results?: ArrayLike<unknown>; error?: unknown }>();
       let issued = 0;
@@ -457,6 +483,8 @@ export class Pool {
           for (let i = 0; i < results.length; i++) yield results[i] as T;
         }
       } finally {
+        // The loop broke or threw: what is not sent yet is not sent (what is, is let finish).
+        drop(job);
         bar?.stop();
         await source.return?.();
       }

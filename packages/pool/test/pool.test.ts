@@ -93,6 +93,22 @@ describe('Pool: results', () => {
     expect(pulled).toBeLessThan(1000 + 2 * 256 * 10 + 10);
     expect(await pool.apply(t('square'), [12])).toBe(144);
   });
+  it('breaking out of imap stops dispatching: chunks not sent yet never run', async () => {
+    await using pool = new Pool(1);
+    function* endless() {
+      for (let i = 0; ; i++) yield i;
+    }
+    let taken = 0;
+    for await (const n of pool.imap<number>(t('busy'), endless())) {
+      expect(n).toBe(++taken);
+      if (taken === 5) break;
+    }
+    // Tasks run in order in the one worker: this one comes after whatever was still sent. A few
+    // were in flight; without the drop, the whole window (256 chunks) would run first.
+    const ran = await pool.apply<number>(t('ranSoFar'));
+    expect(ran).toBeGreaterThanOrEqual(5);
+    expect(ran).toBeLessThan(5 + 16);
+  });
 });
 
 describe('Pool: errors and faults', () => {
