@@ -10,7 +10,8 @@ import type { FromWorker, ToWorker, WorkerInit } from './protocol';
  * @internal started by Pool as the target of each worker Process
  */
 export async function poolWorker(conn: Connection, init: WorkerInit): Promise<void> {
-  const fns = new Map<number, Function>();
+  /** Task functions by id; one that failed to load keeps its error, which each of its chunks gets. */
+  const fns = new Map<number, Function | { error: unknown }>();
   if (init.initializer) {
     const initializer = await loadTarget(init.initializer);
     await initializer?.(...init.initargs);
@@ -19,7 +20,11 @@ export async function poolWorker(conn: Connection, init: WorkerInit): Promise<vo
   let done = 0;
   for await (const msg of conn as AsyncIterable<ToWorker>) {
     if (msg[0] === 'fn') {
-      fns.set(msg[1], (await loadTarget(msg[2]))!);
+      try {
+        fns.set(msg[1], (await loadTarget(msg[2]))!);
+      } catch (error) {
+        fns.set(msg[1], { error });
+      }
       continue;
     }
     const [, chunk, fnId, star, items, kwargs] = msg;
@@ -30,6 +35,7 @@ export async function poolWorker(conn: Connection, init: WorkerInit): Promise<vo
     let ms = 0;
     let reply: FromWorker;
     try {
+      if (typeof fn !== 'function') throw fn.error;
       for (let i = 0; i < items.length; i++) {
         let r = star ? (kwargs === undefined ? fn(...(items[i] as unknown[])) : fn(...(items[i] as unknown[]), kwargs)) : fn(items[i]);
         if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') r = await r;

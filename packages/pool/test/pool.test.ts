@@ -166,6 +166,16 @@ describe('Pool: errors and faults', () => {
     expect(before.length).toBe(4);
   });
 
+  it('a task that cannot be loaded in the worker fails its calls with the reason; the worker stays', async () => {
+    await using pool = new Pool(1);
+    const [pid] = pool.processes.map((p) => p.pid);
+    await expect(pool.apply(t('noSuchExport'))).rejects.toThrow(/has no export 'noSuchExport'/);
+    await expect(pool.map({ module: new URL('./fixtures/missing.mjs', import.meta.url) }, [1, 2], 1)).rejects.toThrow(/cannot find the module/);
+    await expect(pool.apply(t('noSuchExport'))).rejects.toThrow(/has no export/);
+    expect(await pool.apply(t('square'), [4])).toBe(16);
+    expect(pool.processes.map((p) => p.pid)).toEqual([pid]);
+  });
+
   it('a result or an argument that cannot be cloned fails its task only', async () => {
     await using pool = new Pool(1);
     await expect(pool.apply(t('returnsFunction'))).rejects.toThrow(/function/);
