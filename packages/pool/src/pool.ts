@@ -87,6 +87,8 @@ interface Worker {
   closing: boolean;
   /** How many chunks it may hold, from how long its last one took. */
   depth: number;
+  /** What its initializer threw, if it did. */
+  initError?: unknown;
 }
 
 const WORKER_ENTRY = { module: pathToFileURL(join(__dirname, 'index.mjs')).href, export: '_poolWorker' };
@@ -157,6 +159,10 @@ export class Pool {
           this.#pump();
           continue;
         }
+        if (msg[0] === 'initFailed') {
+          w.initError = reviveError(msg[1], msg[2]);
+          continue; // its end comes next
+        }
         const chunk = w.inflight.shift()!;
         const ms = msg[0] === 'ok' ? msg[3] : msg[4];
         w.depth = Math.min(MAX_DEPTH, Math.max(MIN_DEPTH, Math.round(PIPELINE_MS / Math.max(ms, 1e-3))));
@@ -185,9 +191,11 @@ export class Pool {
     if (this.#state !== TERMINATE) {
       const err = new ProcessError(`a pool worker (pid ${w.proc.pid}) ended with exit code ${w.proc.exitCode} while running this task`, { cause });
       for (const chunk of failed) this.#failed(chunk, err);
-      if (!w.ready && this.#init.initializer !== null && w.proc.exitCode === 1) {
-        // Its initializer failed: another worker would fail the same way (Python retries forever).
-        this.#startupFailure = new ProcessError(`the pool's initializer failed in a worker (exit code ${w.proc.exitCode}); see its error above`);
+      if (!w.ready) {
+        // It never started (its initializer failed, say): another would end the same way (Python starts new ones forever).
+        this.#startupFailure = w.initError
+          ? new ProcessError(`the pool's initializer failed in a worker: ${errorText(w.initError)}`, { cause: w.initError })
+          : new ProcessError(`a pool worker (pid ${w.proc.pid}) ended with exit code ${w.proc.exitCode} before it was ready; see its error above`, { cause });
         this.#failQueue(this.#startupFailure);
       } else if (this.#state === RUN || this.#pending()) this.#spawn();
     }
@@ -550,6 +558,10 @@ function reviveError(error: unknown, name: string): unknown {
     Object.defineProperty(error, 'name', { value: name, configurable: true, writable: true, enumerable: false });
   }
   return error;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
 function checkTask(fn: unknown, what: string): asserts fn is Task {

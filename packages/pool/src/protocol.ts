@@ -14,6 +14,8 @@ export type ToWorker =
 export type FromWorker =
   /** The initializer ran; tasks may come. */
   | ['ready']
+  /** The initializer threw this (the worker exits next). */
+  | ['initFailed', error: unknown, name: string]
   /** The chunk's results (numbers may come packed), and how long it took (ms): the pool sizes its pipeline to the worker's pace. */
   | ['ok', chunk: number, results: Packed, ms: number]
   /** The chunk's first failure: the error thrown, and its name (structured clone keeps only built-in names). */

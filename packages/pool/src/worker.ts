@@ -13,8 +13,14 @@ export async function poolWorker(conn: Connection, init: WorkerInit): Promise<vo
   /** Task functions by id; one that failed to load keeps its error, which each of its chunks gets. */
   const fns = new Map<number, Function | { error: unknown }>();
   if (init.initializer) {
-    const initializer = await loadTarget(init.initializer);
-    await initializer?.(...init.initargs);
+    try {
+      const initializer = await loadTarget(init.initializer);
+      await initializer?.(...init.initargs);
+    } catch (err) {
+      // The pool fails its tasks with this; the Process reports it on stderr and exits with 1.
+      await conn.send(['initFailed', err, (err as Error)?.name ?? 'Error'] satisfies FromWorker).catch(() => {});
+      throw err;
+    }
   }
   await conn.send(['ready'] satisfies FromWorker);
   let done = 0;

@@ -183,11 +183,23 @@ describe('Pool: errors and faults', () => {
     expect(await pool.apply(t('square'), [5])).toBe(25);
   });
 
-  it('an initializer that throws fails the tasks instead of respawning forever', async () => {
+  it('an initializer that throws fails the tasks with its error instead of respawning forever', async () => {
     const pool = new Pool({ processes: 1, initializer: t('failingInit') });
-    await expect(pool.map(t('square'), [1])).rejects.toThrow(/initializer failed/);
+    const err: any = await pool.map(t('square'), [1]).catch((e: any) => e);
+    expect(err).toBeInstanceOf(ProcessError);
+    expect(err.message).toMatch(/the pool's initializer failed in a worker: Error: the initializer failed on purpose/);
+    expect(err.cause.stack).toMatch(/failingInit/);
+    expect(() => pool.apply(t('square'), [2])).toThrow(/initializer failed/);
     pool.terminate();
     await pool.join();
+  });
+
+  it('a worker that exits before it is ready fails the tasks instead of respawning forever', async () => {
+    const pool = new Pool({ processes: 2, initializer: t('exitingInit') });
+    await expect(pool.apply(t('square'), [1])).rejects.toThrow(/ended with exit code 0 before it was ready/);
+    pool.terminate();
+    await pool.join();
+    expect(pool.processes).toEqual([]);
   });
 });
 
