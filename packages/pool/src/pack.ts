@@ -56,3 +56,22 @@ export class Slice {
     return this.star ? (Array.prototype.slice.call(this.from, this.start, this.end) as unknown[]) : slicePacked(this.from, this.start, this.end);
   }
 }
+
+/** `out[at…] = values`: one loop per kind of source, each kept monomorphic (the copy is per element). */
+export function copyInto(out: unknown[], at: number, values: ArrayLike<unknown>): void {
+  if (values instanceof Int32Array) copyInts(out, at, values);
+  else if (values instanceof Float64Array) copyDoubles(out, at, values);
+  else copyValues(out, at, values);
+}
+
+function copyInts(out: unknown[], at: number, values: Int32Array): void {
+  for (let i = 0; i < values.length; i++) out[at + i] = values[i];
+}
+
+function copyDoubles(out: unknown[], at: number, values: Float64Array): void {
+  for (let i = 0; i < values.length; i++) out[at + i] = values[i];
+}
+
+function copyValues(out: unknown[], at: number, values: ArrayLike<unknown>): void {
+  for (let i = 0; i < values.length; i++) out[at + i] = values[i];
+}

@@ -14,7 +14,7 @@ import { Pipe, type Connection } from '@multiproc/pipe';
 import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AsyncResult } from './async-result';
-import { pack, Slice, type Packed } from './pack';
+import { copyInto, pack, Slice, type Packed } from './pack';
 import { progressBar, type Progress } from './progress';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 
@@ -377,7 +377,7 @@ export class Pool {
     const job: Job = {
       chunkDone: (c, results) => {
         out ??= new Array(items.length);
-        for (let i = 0; i < results.length; i++) out[c.index * chunksize + i] = results[i];
+        copyInto(out, c.index * chunksize, results);
         bar?.increment(results.length);
         if (--left === 0) settle(result, options, { ok: true, value: out as T[] }, bar);
       },
