@@ -436,8 +436,9 @@ export class Pool {
     checkChunksize(chunksize, what);
     const source = iterate(iterable, what);
     const bar = progressBar(options.progress, null);
-    // Chunks out at once, at most: memory stays bounded however long the input is.
-    const window = this.#size * MAX_DEPTH;
+    // Chunks out at once, at most: memory stays bounded however long the input is. Per worker,
+    // enough to fill its pipeline (MAX_DEPTH items, or a few chunks of big ones), no more.
+    const window = this.#size * Math.max(2 * MIN_DEPTH, Math.ceil(MAX_DEPTH / chunksize));
     const submit = (job: Job, items: Packed, index: number) => {
       this.#check(what);
       this.#submit(job, id, false, items, undefined, index);

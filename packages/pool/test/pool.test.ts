@@ -89,9 +89,32 @@ describe('Pool: results', () => {
       expect(v).toBe(n * n);
       if (++n === 1000) break;
     }
-    // Bounded: a window of chunks ahead, nowhere near ten million.
-    expect(pulled).toBeLessThan(1000 + 2 * 256 * 10 + 10);
+    // Bounded: a window of chunks ahead (about 256 items per worker), nowhere near ten million.
+    expect(pulled).toBeLessThan(1000 + 2 * 256 + 2 * 10);
     expect(await pool.apply(t('square'), [12])).toBe(144);
+  });
+
+  it('imap goes through ten million items with a bounded number read ahead of those taken', async () => {
+    await using pool = new Pool(2);
+    const N = 10_000_000;
+    let pulled = 0;
+    function* tenMillion() {
+      for (let i = 0; i < N; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    let taken = 0;
+    let sum = 0;
+    let ahead = 0;
+    for await (const v of pool.imap<number>(t('identity'), tenMillion(), 10_000)) {
+      sum += v;
+      if (++taken % 10_000 === 0) ahead = Math.max(ahead, pulled - taken);
+    }
+    expect(taken).toBe(N);
+    expect(sum).toBe((N * (N - 1)) / 2);
+    // Big chunks: a few per worker in flight (8 chunks of 10,000 here), never the input.
+    expect(ahead).toBeLessThanOrEqual(10 * 10_000);
   });
   it('breaking out of imap stops dispatching: chunks not sent yet never run', async () => {
     await using pool = new Pool(1);
