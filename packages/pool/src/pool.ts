@@ -11,9 +11,10 @@ import {
 } from '@multiproc/core';
 import { ProcessError } from '@multiproc/errors';
 import { Pipe, type Connection } from '@multiproc/pipe';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AsyncResult } from './async-result';
+import { copyInto, pack, Slice, type Packed } from './pack';
 import { progressBar, type Progress } from './progress';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 
@@ -55,7 +56,7 @@ const MIN_DEPTH = 2;
 const MAX_DEPTH = 256;
 
 interface Job {
-  chunkDone(chunk: Chunk, results: unknown[]): void;
+  chunkDone(chunk: Chunk, results: ArrayLike<unknown>): void;
   chunkFailed(chunk: Chunk, error: unknown): void;
 }
 
@@ -63,11 +64,13 @@ interface Chunk {
   id: number;
   fn: number;
   star: boolean;
-  items: unknown[];
+  items: Packed | Slice;
   kwargs: object | undefined;
   job: Job;
   /** Its position among its job's chunks. */
   index: number;
+  /** Done or failed: it counts no more. */
+  settled: boolean;
 }
 
 interface Worker {
@@ -84,6 +87,8 @@ interface Worker {
   closing: boolean;
   /** How many chunks it may hold, from how long its last one took. */
   depth: number;
+  /** What its initializer threw, if it did. */
+  initError?: unknown;
 }
 
 const WORKER_ENTRY = { module: pathToFileURL(join(__dirname, 'index.mjs')).href, export: '_poolWorker' };
@@ -101,7 +106,9 @@ export class Pool {
   #queue: Chunk[] = [];
   #queueHead = 0;
   #chunkIds = 0;
-  #fnIds = new Map<unknown, number>();
+  /** Task functions seen (weakly: a closure made per call is not kept), and every task by what workers load. */
+  #fnIds = new WeakMap<Function, number>();
+  #specIds = new Map<string, number>();
   #specs: TargetSpec[] = [];
   #startupFailure: Error | null = null;
   #allGone: (() => void)[] = [];
@@ -152,11 +159,15 @@ export class Pool {
           this.#pump();
           continue;
         }
+        if (msg[0] === 'initFailed') {
+          w.initError = reviveError(msg[1], msg[2]);
+          continue; // its end comes next
+        }
         const chunk = w.inflight.shift()!;
         const ms = msg[0] === 'ok' ? msg[3] : msg[4];
         w.depth = Math.min(MAX_DEPTH, Math.max(MIN_DEPTH, Math.round(PIPELINE_MS / Math.max(ms, 1e-3))));
-        if (msg[0] === 'ok') chunk.job.chunkDone(chunk, msg[2]);
-        else chunk.job.chunkFailed(chunk, reviveError(msg[2], msg[3]));
+        if (msg[0] === 'ok') this.#done(chunk, msg[2]);
+        else this.#failed(chunk, reviveError(msg[2], msg[3]));
         if (this.#init.maxtasks !== null && w.sent >= this.#init.maxtasks && w.inflight.length === 0) this.#retire(w);
         // Out of work: the next job's tasks may be long, so it starts again from a short pipeline.
         if (w.inflight.length === 0 && !this.#pending()) w.depth = MIN_DEPTH;
@@ -179,10 +190,12 @@ export class Pool {
     const failed = w.inflight.splice(0);
     if (this.#state !== TERMINATE) {
       const err = new ProcessError(`a pool worker (pid ${w.proc.pid}) ended with exit code ${w.proc.exitCode} while running this task`, { cause });
-      for (const chunk of failed) chunk.job.chunkFailed(chunk, err);
-      if (!w.ready && this.#init.initializer !== null && w.proc.exitCode === 1) {
-        // Its initializer failed: another worker would fail the same way (Python retries forever).
-        this.#startupFailure = new ProcessError(`the pool's initializer failed in a worker (exit code ${w.proc.exitCode}); see its error above`);
+      for (const chunk of failed) this.#failed(chunk, err);
+      if (!w.ready) {
+        // It never started (its initializer failed, say): another would end the same way (Python starts new ones forever).
+        this.#startupFailure = w.initError
+          ? new ProcessError(`the pool's initializer failed in a worker: ${errorText(w.initError)}`, { cause: w.initError })
+          : new ProcessError(`a pool worker (pid ${w.proc.pid}) ended with exit code ${w.proc.exitCode} before it was ready; see its error above`, { cause });
         this.#failQueue(this.#startupFailure);
       } else if (this.#state === RUN || this.#pending()) this.#spawn();
     }
@@ -237,10 +250,11 @@ export class Pool {
         w.conn.send(['fn', chunk.fn, this.#specs[chunk.fn]] satisfies ToWorker).catch(ignore);
         w.fns.add(chunk.fn);
       }
-      w.conn.send(['task', chunk.id, chunk.fn, chunk.star, chunk.items, chunk.kwargs] satisfies ToWorker).catch(ignore);
+      const items = chunk.items instanceof Slice ? chunk.items.cut() : chunk.items;
+      w.conn.send(['task', chunk.id, chunk.fn, chunk.star, items, chunk.kwargs] satisfies ToWorker).catch(ignore);
     } catch (err) {
       // Items that cannot be cloned fail their own task, not the pool.
-      chunk.job.chunkFailed(chunk, err);
+      this.#failed(chunk, err);
       return;
     }
     w.inflight.push(chunk);
@@ -252,7 +266,18 @@ export class Pool {
     const left = this.#queue.slice(this.#queueHead);
     this.#queue = [];
     this.#queueHead = 0;
-    for (const chunk of left) chunk.job.chunkFailed(chunk, err);
+    for (const chunk of left) this.#failed(chunk, err);
+  }
+
+  /** Takes a job's chunks out of the queue, unsent and unsettled (its caller is gone). */
+  #drop(job: Job): void {
+    const left = this.#queue.slice(this.#queueHead);
+    this.#queue = [];
+    this.#queueHead = 0;
+    for (const chunk of left) {
+      if (chunk.job !== job) this.#queue.push(chunk);
+      else this.#settle(chunk);
+    }
   }
 
   #checkAllGone(): void {
@@ -266,32 +291,52 @@ export class Pool {
     if (this.#startupFailure) throw this.#startupFailure;
   }
 
+  /** The id of a task, described and sent to workers once: the same source (a closure made anew for each call) is one id. */
   #fnId(fn: Task, what: string): number {
     checkTask(fn, what);
-    const key = typeof fn === 'function' ? fn : JSON.stringify([String(fn.module), fn.export ?? 'default']);
-    let id = this.#fnIds.get(key);
+    if (typeof fn === 'function') {
+      let id = this.#fnIds.get(fn);
+      if (id === undefined) this.#fnIds.set(fn, (id = this.#specId(describeTarget(fn, null))));
+      return id;
+    }
+    // Only a relative path or a package name is resolved from the caller's file (finding it costs a stack trace).
+    const relative = typeof fn.module === 'string' && !fn.module.startsWith('file:') && !isAbsolute(fn.module);
+    return this.#specId(describeTarget(fn, relative ? callerFile(__filename) : null));
+  }
+
+  #specId(spec: TargetSpec): number {
+    const key = JSON.stringify(spec);
+    let id = this.#specIds.get(key);
     if (id === undefined) {
       id = this.#specs.length;
-      this.#specs.push(describeTarget(fn, callerFile(__filename)));
-      this.#fnIds.set(key, id);
+      this.#specs.push(spec);
+      this.#specIds.set(key, id);
     }
     return id;
   }
 
-  #submit(job: Job, fn: number, star: boolean, items: unknown[], kwargs: object | undefined, index: number): void {
-    let counted = true;
-    const finish = () => {
-      if (counted && ((counted = false), --this.#unfinished === 0) && this.#keepAlive) {
-        clearInterval(this.#keepAlive);
-        this.#keepAlive = null;
-      }
-    };
-    const tracked: Job = {
-      chunkDone: (c, r) => (finish(), job.chunkDone(c, r)),
-      chunkFailed: (c, e) => (finish(), job.chunkFailed(c, e)),
-    };
+  #submit(job: Job, fn: number, star: boolean, items: Packed | Slice, kwargs: object | undefined, index: number): void {
     if (this.#unfinished++ === 0) this.#keepAlive ??= setInterval(() => {}, 2 ** 30);
-    this.#queue.push({ id: this.#chunkIds++, fn, star, items, kwargs, job: tracked, index });
+    this.#queue.push({ id: this.#chunkIds++, fn, star, items, kwargs, job, index, settled: false });
+  }
+
+  #done(chunk: Chunk, results: ArrayLike<unknown>): void {
+    if (this.#settle(chunk)) chunk.job.chunkDone(chunk, results);
+  }
+
+  #failed(chunk: Chunk, error: unknown): void {
+    if (this.#settle(chunk)) chunk.job.chunkFailed(chunk, error);
+  }
+
+  /** Whether the chunk was not settled yet; the last one settled lets the process exit. */
+  #settle(chunk: Chunk): boolean {
+    if (chunk.settled) return false;
+    chunk.settled = true;
+    if (--this.#unfinished === 0 && this.#keepAlive) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = null;
+    }
+    return true;
   }
 
   /** Python's `apply_async(func, args, kwds, callback, error_callback)`. */
@@ -303,7 +348,7 @@ export class Pool {
     if (!Array.isArray(args)) throw new TypeError(`applyAsync(fn, args): args must be an array, got ${describeValue(args)}`);
     const result = new AsyncResult<T>();
     const job: Job = {
-      chunkDone: (_c, [value]) => settle(result, options, { ok: true, value: value as T }),
+      chunkDone: (_c, results) => settle(result, options, { ok: true, value: results[0] as T }),
       chunkFailed: (_c, error) => settle(result, options, { ok: false, error }),
     };
     this.#submit(job, id, true, [args], kwds ?? undefined, 0);
@@ -325,19 +370,21 @@ export class Pool {
     const chunksize = options.chunksize ?? defaultChunksize(items.length, this.#size);
     checkChunksize(chunksize, what);
     const result = new AsyncResult<T[]>();
-    const out = new Array(items.length);
     const bar = progressBar(options.progress, items.length);
     let left = Math.ceil(items.length / chunksize);
+    // Made when the first results come (a big one takes a while): not before the first chunks are out.
+    let out: unknown[] | null = null;
     const job: Job = {
       chunkDone: (c, results) => {
-        for (let i = 0; i < results.length; i++) out[c.index * chunksize + i] = results[i];
+        out ??= new Array(items.length);
+        copyInto(out, c.index * chunksize, results);
         bar?.increment(results.length);
-        if (--left === 0) settle(result, options, { ok: true, value: out }, bar);
+        if (--left === 0) settle(result, options, { ok: true, value: out as T[] }, bar);
       },
       chunkFailed: (_c, error) => settle(result, options, { ok: false, error }, bar),
     };
-    if (left === 0) settle(result, options, { ok: true, value: out }, bar);
-    for (let i = 0; i * chunksize < items.length; i++) this.#submit(job, id, star, items.slice(i * chunksize, (i + 1) * chunksize), undefined, i);
+    if (left === 0) settle(result, options, { ok: true, value: [] }, bar);
+    for (let i = 0; i * chunksize < items.length; i++) this.#submit(job, id, star, new Slice(items, i * chunksize, Math.min(items.length, (i + 1) * chunksize), star), undefined, i);
     this.#pump();
     return result;
   }
@@ -389,15 +436,17 @@ export class Pool {
     checkChunksize(chunksize, what);
     const source = iterate(iterable, what);
     const bar = progressBar(options.progress, null);
-    // Chunks out at once, at most: memory stays bounded however long the input is.
-    const window = this.#size * MAX_DEPTH;
-    const submit = (job: Job, items: unknown[], index: number) => {
+    // Chunks out at once, at most: memory stays bounded however long the input is. Per worker,
+    // enough to fill its pipeline (MAX_DEPTH items, or a few chunks of big ones), no more.
+    const window = this.#size * Math.max(2 * MIN_DEPTH, Math.ceil(MAX_DEPTH / chunksize));
+    const submit = (job: Job, items: Packed, index: number) => {
       this.#check(what);
       this.#submit(job, id, false, items, undefined, index);
     };
     const pump = () => this.#pump();
+    const drop = (job: Job) => this.#drop(job);
     return (async function* (): AsyncGenerator<T> {
-      const finished = new Map<number, { ok: boolean; results?: unknown[]; error?: unknown }>();
+      const finished = new Map<number, { ok: boolean; results?: ArrayLike<unknown>; error?: unknown }>();
       let issued = 0;
       let taken = 0;
       let exhausted = false;
@@ -424,7 +473,7 @@ export class Pool {
               }
               items.push(next.value);
             }
-            if (items.length > 0) submit(job, items, issued++);
+            if (items.length > 0) submit(job, pack(items), issued++);
           }
           pump();
           if (exhausted && taken === issued) return;
@@ -439,9 +488,12 @@ export class Pool {
           taken++;
           if (!r.ok) throw r.error;
           bar?.increment(r.results!.length);
-          for (const v of r.results!) yield v as T;
+          const results = r.results!;
+          for (let i = 0; i < results.length; i++) yield results[i] as T;
         }
       } finally {
+        // The loop broke or threw: what is not sent yet is not sent (what is, is let finish).
+        drop(job);
         bar?.stop();
         await source.return?.();
       }
@@ -464,7 +516,7 @@ export class Pool {
     const err = new ProcessError('the pool was terminated before this task finished');
     this.#failQueue(err);
     for (const w of this.#workers) {
-      for (const chunk of w.inflight.splice(0)) chunk.job.chunkFailed(chunk, err);
+      for (const chunk of w.inflight.splice(0)) this.#failed(chunk, err);
       w.closing = true;
       if (w.proc.exitCode === null) w.proc.terminate();
       void this.#lost(w, null);
@@ -507,6 +559,10 @@ function reviveError(error: unknown, name: string): unknown {
     Object.defineProperty(error, 'name', { value: name, configurable: true, writable: true, enumerable: false });
   }
   return error;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
 function checkTask(fn: unknown, what: string): asserts fn is Task {

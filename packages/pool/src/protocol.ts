@@ -1,4 +1,5 @@
 import type { _TargetSpec as TargetSpec } from '@multiproc/core';
+import type { Packed } from './pack';
 
 /**
  * Messages between the pool and one worker, over the worker's own Pipe. The two sides share
@@ -7,14 +8,16 @@ import type { _TargetSpec as TargetSpec } from '@multiproc/core';
 export type ToWorker =
   /** Defines function `id` (sent once per worker, before its first task). */
   | ['fn', id: number, spec: TargetSpec]
-  /** A chunk: call function `fn` on each item (`star`: each item is an argument list). */
-  | ['task', chunk: number, fn: number, star: boolean, items: unknown[], kwargs: object | undefined];
+  /** A chunk: call function `fn` on each item (`star`: each item is an argument list; numbers may come packed). */
+  | ['task', chunk: number, fn: number, star: boolean, items: Packed, kwargs: object | undefined];
 
 export type FromWorker =
   /** The initializer ran; tasks may come. */
   | ['ready']
-  /** The chunk's results, and how long it took (ms): the pool sizes its pipeline to the worker's pace. */
-  | ['ok', chunk: number, results: unknown[], ms: number]
+  /** The initializer threw this (the worker exits next). */
+  | ['initFailed', error: unknown, name: string]
+  /** The chunk's results (numbers may come packed), and how long it took (ms): the pool sizes its pipeline to the worker's pace. */
+  | ['ok', chunk: number, results: Packed, ms: number]
   /** The chunk's first failure: the error thrown, and its name (structured clone keeps only built-in names). */
   | ['err', chunk: number, error: unknown, name: string, ms: number];
 

@@ -1,5 +1,6 @@
 import { _loadTarget as loadTarget } from '@multiproc/core';
 import type { Connection } from '@multiproc/pipe';
+import { pack } from './pack';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 
 /**
@@ -9,31 +10,44 @@ import type { FromWorker, ToWorker, WorkerInit } from './protocol';
  * @internal started by Pool as the target of each worker Process
  */
 export async function poolWorker(conn: Connection, init: WorkerInit): Promise<void> {
-  const fns = new Map<number, Function>();
+  /** Task functions by id; one that failed to load keeps its error, which each of its chunks gets. */
+  const fns = new Map<number, Function | { error: unknown }>();
   if (init.initializer) {
-    const initializer = await loadTarget(init.initializer);
-    await initializer?.(...init.initargs);
+    try {
+      const initializer = await loadTarget(init.initializer);
+      await initializer?.(...init.initargs);
+    } catch (err) {
+      // The pool fails its tasks with this; the Process reports it on stderr and exits with 1.
+      await conn.send(['initFailed', err, (err as Error)?.name ?? 'Error'] satisfies FromWorker).catch(() => {});
+      throw err;
+    }
   }
   await conn.send(['ready'] satisfies FromWorker);
   let done = 0;
   for await (const msg of conn as AsyncIterable<ToWorker>) {
     if (msg[0] === 'fn') {
-      fns.set(msg[1], (await loadTarget(msg[2]))!);
+      try {
+        fns.set(msg[1], (await loadTarget(msg[2]))!);
+      } catch (error) {
+        fns.set(msg[1], { error });
+      }
       continue;
     }
     const [, chunk, fnId, star, items, kwargs] = msg;
     const fn = fns.get(fnId)!;
-    const results = new Array(items.length);
+    // Filled in order (a dense array: v8 writes a holey one element by element, keys and all).
+    const results: unknown[] = [];
     const started = performance.now();
     let ms = 0;
     let reply: FromWorker;
     try {
+      if (typeof fn !== 'function') throw fn.error;
       for (let i = 0; i < items.length; i++) {
         let r = star ? (kwargs === undefined ? fn(...(items[i] as unknown[])) : fn(...(items[i] as unknown[]), kwargs)) : fn(items[i]);
         if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') r = await r;
-        results[i] = r;
+        results.push(r);
       }
-      reply = ['ok', chunk, results, (ms = performance.now() - started)];
+      reply = ['ok', chunk, pack(results), (ms = performance.now() - started)];
     } catch (err) {
       reply = ['err', chunk, err, (err as Error)?.name ?? 'Error', (ms = performance.now() - started)];
     }

@@ -43,6 +43,25 @@ describe('Pool: results', () => {
     expect(await pool.map(t('slowSquare'), [1, 2, 3], 1)).toEqual([1, 4, 9]);
   });
 
+  it('long runs of numbers (sent packed) come back exactly, in a plain array', async () => {
+    await using pool = new Pool(2);
+    const ints = Array.from({ length: 1000 }, (_, i) => (i % 2 ? -i : i * 1000));
+    const doubles = [...ints.slice(0, 500), -0, NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, 0.1, 1e-320, ...ints.slice(500)];
+    const mixed = [...ints, 'not a number', 7];
+    for (const items of [ints, doubles, mixed]) {
+      const out = await pool.map(t('identity'), items, 300);
+      expect(Array.isArray(out)).toBe(true);
+      expect(out.length).toBe(items.length);
+      expect(out.every((v, i) => Object.is(v, items[i]))).toBe(true);
+    }
+    // The task sees numbers, never a typed array; -0 stays -0.
+    const kinds = await pool.map(t('kind'), doubles, 600);
+    expect(kinds.filter((k) => k !== 'number')).toEqual(['-0']);
+    const got: unknown[] = [];
+    for await (const v of pool.imap(t('identity'), doubles, 400)) got.push(v);
+    expect(got.every((v, i) => Object.is(v, doubles[i]))).toBe(true);
+  });
+
   it('imap in order, imapUnordered as they finish, over sync and async iterables', async () => {
     await using pool = new Pool(2);
     const got: number[] = [];
@@ -70,9 +89,48 @@ describe('Pool: results', () => {
       expect(v).toBe(n * n);
       if (++n === 1000) break;
     }
-    // Bounded: a window of chunks ahead, nowhere near ten million.
-    expect(pulled).toBeLessThan(1000 + 2 * 256 * 10 + 10);
+    // Bounded: a window of chunks ahead (about 256 items per worker), nowhere near ten million.
+    expect(pulled).toBeLessThan(1000 + 2 * 256 + 2 * 10);
     expect(await pool.apply(t('square'), [12])).toBe(144);
+  });
+
+  it('imap goes through ten million items with a bounded number read ahead of those taken', async () => {
+    await using pool = new Pool(2);
+    const N = 10_000_000;
+    let pulled = 0;
+    function* tenMillion() {
+      for (let i = 0; i < N; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    let taken = 0;
+    let sum = 0;
+    let ahead = 0;
+    for await (const v of pool.imap<number>(t('identity'), tenMillion(), 10_000)) {
+      sum += v;
+      if (++taken % 10_000 === 0) ahead = Math.max(ahead, pulled - taken);
+    }
+    expect(taken).toBe(N);
+    expect(sum).toBe((N * (N - 1)) / 2);
+    // Big chunks: a few per worker in flight (8 chunks of 10,000 here), never the input.
+    expect(ahead).toBeLessThanOrEqual(10 * 10_000);
+  });
+  it('breaking out of imap stops dispatching: chunks not sent yet never run', async () => {
+    await using pool = new Pool(1);
+    function* endless() {
+      for (let i = 0; ; i++) yield i;
+    }
+    let taken = 0;
+    for await (const n of pool.imap<number>(t('busy'), endless())) {
+      expect(n).toBe(++taken);
+      if (taken === 5) break;
+    }
+    // Tasks run in order in the one worker: this one comes after whatever was still sent. A few
+    // were in flight; without the drop, the whole window (256 chunks) would run first.
+    const ran = await pool.apply<number>(t('ranSoFar'));
+    expect(ran).toBeGreaterThanOrEqual(5);
+    expect(ran).toBeLessThan(5 + 16);
   });
 });
 
@@ -131,6 +189,16 @@ describe('Pool: errors and faults', () => {
     expect(before.length).toBe(4);
   });
 
+  it('a task that cannot be loaded in the worker fails its calls with the reason; the worker stays', async () => {
+    await using pool = new Pool(1);
+    const [pid] = pool.processes.map((p) => p.pid);
+    await expect(pool.apply(t('noSuchExport'))).rejects.toThrow(/has no export 'noSuchExport'/);
+    await expect(pool.map({ module: new URL('./fixtures/missing.mjs', import.meta.url) }, [1, 2], 1)).rejects.toThrow(/cannot find the module/);
+    await expect(pool.apply(t('noSuchExport'))).rejects.toThrow(/has no export/);
+    expect(await pool.apply(t('square'), [4])).toBe(16);
+    expect(pool.processes.map((p) => p.pid)).toEqual([pid]);
+  });
+
   it('a result or an argument that cannot be cloned fails its task only', async () => {
     await using pool = new Pool(1);
     await expect(pool.apply(t('returnsFunction'))).rejects.toThrow(/function/);
@@ -138,11 +206,23 @@ describe('Pool: errors and faults', () => {
     expect(await pool.apply(t('square'), [5])).toBe(25);
   });
 
-  it('an initializer that throws fails the tasks instead of respawning forever', async () => {
+  it('an initializer that throws fails the tasks with its error instead of respawning forever', async () => {
     const pool = new Pool({ processes: 1, initializer: t('failingInit') });
-    await expect(pool.map(t('square'), [1])).rejects.toThrow(/initializer failed/);
+    const err: any = await pool.map(t('square'), [1]).catch((e: any) => e);
+    expect(err).toBeInstanceOf(ProcessError);
+    expect(err.message).toMatch(/the pool's initializer failed in a worker: Error: the initializer failed on purpose/);
+    expect(err.cause.stack).toMatch(/failingInit/);
+    expect(() => pool.apply(t('square'), [2])).toThrow(/initializer failed/);
     pool.terminate();
     await pool.join();
+  });
+
+  it('a worker that exits before it is ready fails the tasks instead of respawning forever', async () => {
+    const pool = new Pool({ processes: 2, initializer: t('exitingInit') });
+    await expect(pool.apply(t('square'), [1])).rejects.toThrow(/ended with exit code 0 before it was ready/);
+    pool.terminate();
+    await pool.join();
+    expect(pool.processes).toEqual([]);
   });
 });
 
