@@ -63,7 +63,7 @@ describe('examples ported from Python', () => {
     expect(run.stderr).toBe('');
   });
 
-  test('multiprocessing-daemon-join-timeout.ts: join(1) times out, the daemon is still alive and never exits by itself', async () => {
+  test('multiprocessing-daemon-join-timeout.ts: join(3) times out, the daemon is still alive and never exits by itself', async () => {
     const run = await runExample('multiprocessing-daemon-join-timeout.ts');
     expectClean(run);
     expect(sorted(run.lines)).toEqual(sorted(['Starting: daemon', 'Starting: non-daemon', 'Exiting : non-daemon', 'd.isAlive() true']));
