@@ -53,7 +53,15 @@ async function withOurPool(mp, size, fn) {
   }
 }
 
-const range = (n) => Array.from({ length: n }, (_, i) => i);
+/**
+ * Python's range(n), as an array built the fast way: `Array.from({ length: n }, f)` takes ~6 ms
+ * for 200,000 items here, which would be timed as if it were the pool's.
+ */
+function range(n) {
+  const a = new Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}
 const perSecond = (n, ms) => n / (ms / 1000);
 
 /** The peers repeat a workload fewer times: at their speed the full count would take minutes. */
