@@ -13,7 +13,9 @@ import {
   type TransferContext,
   type WaitOptions,
 } from '@multiproc/core';
+import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { decode, encodePlain } from './fast-clone';
 import { FrameParser, HEADER, header, KIND_BYTES, KIND_OBJECT, MAX_MESSAGE, type Frame } from './framing';
 
@@ -24,6 +26,21 @@ export const INTERNAL = Symbol('multiproc.pipe.internal');
 const READ_AHEAD = 256 * 1024;
 /** Bytes queued in the socket past which send() waits for them to drain (backpressure). */
 const WRITE_LIMIT = 1024 * 1024;
+
+/**
+ * How long a receive may read the socket itself before it waits on the event loop (see #spin),
+ * and how soon an answer must have come through the event loop for the next receive to try.
+ */
+const SPIN_MS = 0.05;
+const QUICK_MS = 0.5;
+/** On one CPU a spin only keeps the peer from answering. */
+const CAN_SPIN = availableParallelism() > 1;
+/** Receives of this process waiting on the event loop: while there are any, nobody spins (it would hold them up). */
+let waiting = 0;
+
+/** Messages up to this size are copied into a batch buffer of BATCH bytes; bigger ones are written as they are. */
+const SMALL = 16 * 1024;
+const BATCH = 64 * 1024;
 
 /** Reads that are not into a big message's own buffer land here, and are copied out at once. */
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
@@ -64,7 +81,7 @@ export class Connection {
   #wakers = new Set<() => void>();
   #holds = 0;
   /** Messages sent before the socket existed, written when it arrives. */
-  #unsent: [parts: Buffer[], length: number, untilKernel: boolean, settle: (p: Promise<void>) => void][] = [];
+  #unsent: [kind: number, payload: Buffer, untilKernel: boolean, settle: (p: Promise<void>) => void][] = [];
   /** Transfers of this not-yet-attached socket to other processes still under way. */
   #lent = 0;
   /** Writes not yet taken by the kernel; while there are any, the process stays alive. */
@@ -72,7 +89,12 @@ export class Connection {
   #releaseWrites: (() => void) | null = null;
   #flushWaiters: (() => void)[] = [];
   #drained: Promise<void> | null = null;
-  #corked = false;
+  /** Small messages of this tick, copied one after another (see #append). */
+  #batch: Buffer | null = null;
+  #batchLength = 0;
+  #flushQueued = false;
+  /** The peer answers at once (its last message came soon after we waited for it): spin first. */
+  #quick = false;
   #parser = new FrameParser((frame) => {
     this.#frames.push(frame);
     this.#queuedBytes += frame.payload.length;
@@ -138,7 +160,7 @@ export class Connection {
       this.#eof = true;
       this.#wake();
     });
-    for (const [parts, length, untilKernel, settle] of this.#unsent.splice(0)) settle(this.#write(parts, length, untilKernel));
+    for (const [kind, payload, untilKernel, settle] of this.#unsent.splice(0)) settle(this.#write(kind, payload, untilKernel));
     if (this.#closed) {
       this.#finishClose();
       return socket;
@@ -223,17 +245,11 @@ export class Connection {
   /** Serializes `obj` (structured clone) and sends it as one message. */
   send(obj: unknown): Promise<void> {
     this.#checkWritable('send(obj)');
-    // Plain data takes the fast encoder (into a scratch buffer: copied into the frame at once).
+    // Plain data takes the fast encoder, into a scratch buffer the next send reuses: a small
+    // message is copied into the batch at once, a big one here.
     const plain = encodePlain(obj, messageContext);
-    if (plain) {
-      const frame = Buffer.allocUnsafe(HEADER + plain.length);
-      frame.writeUInt32LE(plain.length, 0);
-      frame[4] = KIND_OBJECT;
-      plain.copy(frame, HEADER);
-      return this.#write([frame], plain.length, false);
-    }
-    const payload = dumps(obj, messageContext, 'send(obj)');
-    return this.#write([header(KIND_OBJECT, payload.length), payload], payload.length, false);
+    const payload = plain ? (plain.length > SMALL ? Buffer.from(plain) : plain) : dumps(obj, messageContext, 'send(obj)');
+    return this.#write(KIND_OBJECT, payload, false);
   }
 
   /** Sends `size` bytes of `buf` from `offset` as one message. */
@@ -245,42 +261,32 @@ export class Connection {
     const n = size ?? bytes.length - offset;
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`sendBytes: size must be a non-negative integer, got ${size}`);
     if (offset + n > bytes.length) throw new RangeError(`sendBytes: offset ${offset} + size ${n} is past the end of the buffer (${bytes.length} bytes)`);
-    // The caller's buffer is not copied: the promise resolves once the kernel has the bytes, so
-    // the buffer may be reused after `await`, as after Python's send_bytes().
-    return this.#write([header(KIND_BYTES, n), bytes.subarray(offset, offset + n)], n, true);
+    // A big buffer is not copied: the promise resolves once the kernel has the bytes, so the
+    // buffer may be reused after `await`, as after Python's send_bytes(). A small one is copied.
+    return this.#write(KIND_BYTES, bytes.subarray(offset, offset + n), true);
   }
 
-  /** Writes one message (its parts); resolves at once, when backpressured, or (`untilKernel`) when written. */
-  #write(parts: Buffer[], length: number, untilKernel: boolean): Promise<void> {
-    if (length > MAX_MESSAGE) throw new RangeError(`a message may be at most ${MAX_MESSAGE} bytes; this one is ${length}`);
+  /**
+   * Writes one message. A small one is copied into the batch, which leaves in one write at the
+   * end of the tick (or when full); a big one goes as is (`untilKernel`: its promise resolves
+   * once written). Resolves at once unless the socket holds more than WRITE_LIMIT bytes.
+   */
+  #write(kind: number, payload: Buffer, untilKernel: boolean): Promise<void> {
+    if (payload.length > MAX_MESSAGE) throw new RangeError(`a message may be at most ${MAX_MESSAGE} bytes; this one is ${payload.length}`);
     const socket = this.#socket;
     if (!socket) {
       if (this.#error) return Promise.reject(this.#error); // it never will
       // Until the socket exists, a send waits for it (and then for the kernel, like any other).
-      return new Promise((resolve) => this.#unsent.push([parts, length, untilKernel, resolve]));
+      // A scratch buffer is reused by the next send: keep a copy (a caller's waits for the write).
+      const kept = untilKernel ? payload : Buffer.from(payload);
+      return new Promise((resolve) => this.#unsent.push([kind, kept, untilKernel, resolve]));
     }
-    // Messages sent in one tick leave in one write (writev).
-    if (!this.#corked) {
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(() => this.#uncork());
+    if (payload.length <= SMALL) this.#append(kind, payload);
+    else {
+      this.#flushBatch(); // in order
+      if (untilKernel) return new Promise<void>((resolve) => this.#writeBig(socket, kind, payload, resolve));
+      this.#writeBig(socket, kind, payload, null);
     }
-    if (this.#inflight++ === 0) {
-      this.#releaseWrites = this.#readiness.hold!();
-      unflushed.add(this);
-    }
-    let written!: () => void;
-    const inKernel = untilKernel ? new Promise<void>((resolve) => (written = resolve)) : null;
-    for (let i = 0; i < parts.length - 1; i++) socket.write(parts[i]);
-    socket.write(parts[parts.length - 1], () => {
-      written?.();
-      if (--this.#inflight > 0) return;
-      this.#releaseWrites?.();
-      this.#releaseWrites = null;
-      unflushed.delete(this);
-      for (const resolve of this.#flushWaiters.splice(0)) resolve();
-    });
-    if (inKernel) return inKernel;
     if (socket.writableLength < WRITE_LIMIT) return Promise.resolve();
     // Every send made while the buffer is full waits for the same drain.
     return (this.#drained ??= new Promise<void>((resolve, reject) => {
@@ -298,10 +304,65 @@ export class Connection {
     }));
   }
 
-  #uncork(): void {
-    if (!this.#corked) return;
-    this.#corked = false;
-    this.#socket?.uncork();
+  /** Copies a small message into the batch (one allocation and one write per BATCH bytes). */
+  #append(kind: number, payload: Buffer): void {
+    const need = HEADER + payload.length;
+    if (this.#batch && this.#batchLength + need > this.#batch.length) this.#flushBatch();
+    if (!this.#batch) {
+      this.#batch = Buffer.allocUnsafe(BATCH);
+      this.#batchLength = 0;
+      this.#writing();
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        process.nextTick(() => {
+          this.#flushQueued = false;
+          this.#flushBatch();
+        });
+      }
+    }
+    const b = this.#batch;
+    b.writeUInt32LE(payload.length, this.#batchLength);
+    b[this.#batchLength + 4] = kind;
+    payload.copy(b, this.#batchLength + HEADER);
+    this.#batchLength += need;
+  }
+
+  #flushBatch(): void {
+    const batch = this.#batch;
+    if (!batch || !this.#socket) return;
+    this.#batch = null;
+    this.#socket.write(batch.subarray(0, this.#batchLength), () => this.#written());
+  }
+
+  /** Its header and the payload as it is, in one writev. */
+  #writeBig(socket: Socket, kind: number, payload: Buffer, written: (() => void) | null): void {
+    this.#writing();
+    socket.cork();
+    socket.write(header(kind, payload.length));
+    socket.write(payload, () => {
+      written?.();
+      this.#written();
+    });
+    socket.uncork();
+  }
+
+  /**
+   * A write (or a batch) begins: until the kernel has it, the process stays alive, and a child
+   * flushes it before it exits (its exit may come before the end of this tick).
+   */
+  #writing(): void {
+    if (this.#inflight++ === 0) {
+      this.#releaseWrites = this.#readiness.hold!();
+      unflushed.add(this);
+    }
+  }
+
+  #written(): void {
+    if (--this.#inflight > 0) return;
+    this.#releaseWrites?.();
+    this.#releaseWrites = null;
+    unflushed.delete(this);
+    for (const resolve of this.#flushWaiters.splice(0)) resolve();
   }
 
   /**
@@ -309,7 +370,7 @@ export class Connection {
    * until then). A child does this for every Connection before it exits.
    */
   flushed(): Promise<void> {
-    this.#uncork();
+    this.#flushBatch();
     if (this.#inflight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#flushWaiters.push(resolve));
   }
@@ -320,7 +381,7 @@ export class Connection {
   recv(options?: { signal?: AbortSignal }): Promise<any> {
     this.#checkReadable('recv()');
     // A message already here resolves without waiting (one promise, no extra turns).
-    if (this.#head < this.#frames.length) {
+    if (this.#head < this.#frames.length || (this.#quick && this.#spin())) {
       try {
         return Promise.resolve(toValue(this.#shift()));
       } catch (err) {
@@ -395,12 +456,63 @@ export class Connection {
   }
 
   async #next(signal: AbortSignal | undefined, what: string): Promise<Frame> {
-    if (!this.#readiness.ready()) await waitFor(this.#readiness, null, signal);
+    if (!this.#readiness.ready() && !(this.#quick && this.#spin())) {
+      const waited = performance.now();
+      waiting++;
+      try {
+        await waitFor(this.#readiness, null, signal);
+      } finally {
+        waiting--;
+      }
+      this.#quick = performance.now() - waited < QUICK_MS;
+    }
     if (this.#head < this.#frames.length) return this.#shift();
     if (this.#closed) throw this.#closedError(`${what}:`);
     if (this.#error) throw this.#error;
     if (this.#parser.partial) throw new EOFError('the peer closed the connection in the middle of a message');
     throw new EOFError('the peer closed the connection and every message has been received');
+  }
+
+  /**
+   * Python's recv() blocks in read(2); ours would wait for the event loop to wake on the socket,
+   * which costs most of a round trip's time. When the peer has been answering at once, read the
+   * socket here for up to SPIN_MS first (non-blocking reads, in stream order with the event
+   * loop's: both run on this thread). True when a message came; a miss stops spinning until an
+   * answer is quick again, so a slow or silent peer costs no CPU. Never while another receive of
+   * this process waits (a pool's parent reading many workers): that one must not be held up.
+   */
+  #spin(): boolean {
+    const socket = this.#socket;
+    const fd: unknown = (socket as any)?._handle?.fd;
+    // Not while the event loop's next read is to go into a big message's buffer: Node picked that
+    // buffer after the last read, and bytes read here would land before it.
+    if (waiting > 0 || !CAN_SPIN || this.#target) return false;
+    if (!socket || typeof fd !== 'number' || fd < 0 || this.#eof || this.#error || this.#closed) return (this.#quick = false);
+    this.#want();
+    this.#flushBatch(); // what we sent this tick goes first: the answer we wait for may be to it
+    const traces = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // each empty read throws EAGAIN
+    const until = performance.now() + SPIN_MS;
+    try {
+      do {
+        let n: number;
+        try {
+          n = readSync(fd, SCRATCH, 0, SCRATCH.length, null);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+          break; // the event loop's read meets the same error and reports it
+        }
+        if (n === 0) break; // end of stream: likewise
+        this.#parser.push(Buffer.from(SCRATCH.subarray(0, n)));
+        if (this.#head < this.#frames.length) return true;
+      } while (performance.now() < until);
+    } catch (err) {
+      this.#fail(err as Error); // garbage from the peer
+      socket.destroy();
+    } finally {
+      Error.stackTraceLimit = traces;
+    }
+    return (this.#quick = false);
   }
 
   /** The oldest message read; there is one. */

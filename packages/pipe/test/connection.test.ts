@@ -22,6 +22,22 @@ describe('Pipe and Connection in one process', () => {
     b.close();
   });
 
+  it('messages of every size sent in one tick arrive whole and in order (small ones share a write)', async () => {
+    const [a, b] = Pipe();
+    const sizes = [0, 1, 100, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 40_000, 64 * 1024, 64 * 1024 + 7, 3, 200_000, 5];
+    const sent = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+    const writes = sent.map((buf, i) => (i % 2 ? a.sendBytes(buf) : a.send(buf.toString('latin1'))));
+    for (let i = 0; i < sizes.length; i++) {
+      const got = await b.recv();
+      const want = Buffer.alloc(sizes[i], i + 1);
+      if (i % 2) expect(Buffer.from(got).equals(want)).toBe(true);
+      else expect(got).toBe(want.toString('latin1'));
+    }
+    await Promise.all(writes);
+    a.close();
+    b.close();
+  });
+
   it('carries our errors as their class, and buffers of any size up to 64 MiB here', async () => {
     const [a, b] = Pipe();
     await a.send(new Empty('none'));
@@ -280,6 +296,50 @@ describe('Connections in child processes', () => {
     b.close();
     expect(await a.recv()).toBe('before');
     await expect(a.recv()).rejects.toThrow(/not a multiproc message/);
+    await p.join();
+    a.close();
+  });
+
+  // After quick answers a receive reads the socket itself for a moment (see Connection#spin):
+  // the same faults must come out the same way on that path.
+  for (const [what, expected] of [
+    ['garbage', /not a multiproc message/],
+    ['die', /in the middle of a message/],
+  ] as const) {
+    it(`a receive reading the socket itself meets a peer's ${what === 'die' ? 'death mid-message' : 'garbage'} as clearly`, async () => {
+      const [a, b] = Pipe();
+      const p = new Process({ target: ref('echoThenMisbehave'), args: [b] });
+      p.start();
+      b.close();
+      for (let i = 0; i < 200; i++) {
+        await a.send(i);
+        expect(await a.recv()).toBe(i);
+      }
+      await a.send(what);
+      await expect(a.recv()).rejects.toThrow(expected);
+      await p.join();
+      a.close();
+    });
+  }
+
+  it('a receive waiting on a silent peer costs no CPU, even after quick answers', async () => {
+    const [a, b] = Pipe();
+    const p = new Process({ target: ref('echo'), args: [b] });
+    p.start();
+    b.close();
+    for (let i = 0; i < 200; i++) {
+      await a.send(i);
+      expect(await a.recv()).toBe(i);
+    }
+    const before = process.cpuUsage();
+    const reply = a.recv();
+    // A window to observe the waiting receive in (not a wait for anything): a spinning one would use all of it.
+    await new Promise((r) => setTimeout(r, 300));
+    const used = process.cpuUsage(before);
+    expect((used.user + used.system) / 1000).toBeLessThan(100);
+    await a.send('late');
+    expect(await reply).toBe('late');
+    await a.send('stop');
     await p.join();
     a.close();
   });
