@@ -83,6 +83,11 @@ function memoryDir(): string {
   }
 }
 
+/** Whether the queue's items live in this very process (then they end with it, whatever happens). */
+export function isOwnBroker(dir: string): boolean {
+  return broker !== null && broker.dir === dir;
+}
+
 /** A new queue at this process's broker. */
 export function newQueue(maxsize: number, joinable: boolean): QueueDescriptor {
   const b = (broker ??= start());

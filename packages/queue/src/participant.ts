@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { abortError, atChildExit } from '@multiproc/core';
 import { Empty, Full, ProcessError } from '@multiproc/errors';
 import { _decodeMessage, _encodeMessage } from '@multiproc/pipe';
+import { isOwnBroker } from './broker-thread';
 import { Fifo } from './fifo';
 import { FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, type QueueDescriptor } from './wire';
 
@@ -55,6 +56,11 @@ export class Participant {
   #closed = false;
   #slot = -1;
   #handedFd = -1;
+  /**
+   * The broker is a thread of this process: a kill ends it too, so the `handed` file matters only
+   * when we leave alive (written once, at close), not at every get.
+   */
+  #ownBroker: boolean;
   #seen = -1;
   #sizes = -1;
   #holds = 0;
@@ -83,6 +89,7 @@ export class Participant {
   #joinId = 0;
 
   constructor(readonly d: QueueDescriptor) {
+    this.#ownBroker = isOwnBroker(d.dir);
     this.#socket = connect({ path: join(d.dir, 'queue.sock') });
     this.#socket.unref();
     const reader = new FrameReader((type, payload, whole) => this.#onFrame(type, payload, whole));
@@ -118,6 +125,7 @@ export class Participant {
     if (this.#failure || this.#closed) return;
     this.#failure = err;
     this.#rejectAll(err);
+    if (this.#ownBroker && this.#handedFd >= 0) this.#writeHanded();
     this.#socket.destroy();
   }
 
@@ -362,8 +370,7 @@ export class Participant {
   #hand(): unknown {
     const whole = this.#items.shift()!;
     this.#handed++;
-    this.#f64.writeDoubleLE(this.#handed, 0);
-    writeSync(this.#handedFd, this.#f64, 0, 8, 0);
+    if (!this.#ownBroker) this.#writeHanded();
     // A bounded queue's producers wait for this room: tell the broker (once per tick).
     if (this.d.maxsize > 0 && !this.#ackDue) {
       this.#ackDue = true;
@@ -547,6 +554,7 @@ export class Participant {
     const err = Object.assign(new ProcessError('the queue was closed'), { [CLOSED]: true });
     this.#rejectAll(err);
     this.#flushBatch();
+    if (this.#ownBroker && this.#handedFd >= 0) this.#writeHanded(); // before the broker learns we left
     if (!this.#socket.destroyed) this.#socket.end();
   }
 
@@ -555,6 +563,11 @@ export class Participant {
     if (this.#socket.closed) return RESOLVED;
     const release = this.#hold();
     return new Promise((resolve) => this.#socket.once('close', () => (release(), resolve())));
+  }
+
+  #writeHanded(): void {
+    this.#f64.writeDoubleLE(this.#handed, 0);
+    writeSync(this.#handedFd, this.#f64, 0, 8, 0);
   }
 
   #release(): void {

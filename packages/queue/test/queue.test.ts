@@ -17,6 +17,26 @@ async function run(name: string, args: unknown[]): Promise<Process> {
   return p;
 }
 
+describe("the creator's own gets", () => {
+  // The creator's process holds the broker, so its gets skip the per-get record a child keeps for
+  // a SIGKILL (see Participant#ownBroker); leaving alive must still hand back exactly the rest.
+  it('then close(): another consumer gets exactly the items the creator did not take, once', async () => {
+    const q = new Queue<{ p: number; i: number } | null>();
+    const producer = await run('producerWithSentinel', [q, 1, 1000]);
+    await producer.join();
+    const [a, b] = Pipe();
+    const consumer = await run('consumerAfterGo', [q, b]);
+    b.close();
+    for (let i = 0; i < 10; i++) expect(await q.get()).toEqual({ p: 1, i }); // reading ahead, the only consumer
+    q.close();
+    await a.send('go');
+    const got: number[] = await a.recv();
+    expect(got).toEqual(Array.from({ length: 990 }, (_, k) => 1e6 + 10 + k));
+    await consumer.join();
+    a.close();
+  });
+});
+
 describe('Queue in one process', () => {
   it('is a FIFO with put/get, sizes, and the no-wait forms', async () => {
     const q = new Queue<number>();
