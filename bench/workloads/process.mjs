@@ -9,6 +9,14 @@ import { timeRuns } from '../lib/stats.mjs';
 const targets = new URL('../children/targets.mjs', import.meta.url);
 const ref = (name) => ({ module: targets, export: name });
 
+function bareIpcModule() {
+  return new Promise((resolve, reject) => {
+    spawn(process.execPath, [new URL('../children/noop.mjs', import.meta.url).pathname], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] })
+      .on('error', reject)
+      .on('exit', resolve);
+  });
+}
+
 function bareNode() {
   return new Promise((resolve, reject) => {
     spawn(process.execPath, ['-e', ''], { stdio: 'inherit' }).on('error', reject).on('exit', resolve);
@@ -63,6 +71,20 @@ async function fanout(mp, method, size, beforeEach = async () => {}) {
   return out;
 }
 
+/** A bare Node child that says it runs, then is SIGTERMed: what killing any Node process costs. */
+async function bareNodeTerminate(size) {
+  const out = [];
+  for (let i = 0; i < size.TERMINATE_WARMUP + size.TERMINATE_RUNS; i++) {
+    const cp = spawn(process.execPath, ['-e', 'process.stdout.write("r"); setInterval(() => {}, 1 << 30)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => cp.stdout.once('data', resolve));
+    const t0 = performance.now();
+    cp.kill('SIGTERM');
+    await new Promise((resolve) => cp.once('exit', resolve));
+    if (i >= size.TERMINATE_WARMUP) out.push(performance.now() - t0);
+  }
+  return out;
+}
+
 function withTmp(fn) {
   const dir = mkdtempSync(join(tmpdir(), 'mp-bench-'));
   return Promise.resolve(fn(dir)).finally(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,7 +110,11 @@ export default (size) => [
     better: 'lower',
     target: { against: 'node -e ""', factor: 1.15 },
     ours: (mp) => startJoin(mp, 'spawn', size),
-    peers: { 'node -e ""': () => timeRuns(bareNode, { runs: size.START_JOIN_RUNS, warmup: size.START_JOIN_WARMUP }) },
+    peers: {
+      'node -e ""': () => timeRuns(bareNode, { runs: size.START_JOIN_RUNS, warmup: size.START_JOIN_WARMUP }),
+      // What our child must do at least: run an ES module (the target's) over an IPC channel.
+      'node noop.mjs over IPC': () => timeRuns(bareIpcModule, { runs: size.START_JOIN_RUNS, warmup: size.START_JOIN_WARMUP }),
+    },
   },
   {
     metric: 'process_start_join_ms[forkserver]',
@@ -131,6 +157,7 @@ export default (size) => [
     unit: 'ms',
     better: 'lower',
     target: { against: 'python', factor: 1 },
+    peers: { 'bare node child': () => bareNodeTerminate(size) },
     ours: (mp) =>
       withTmp(async (dir) => {
         const out = [];
