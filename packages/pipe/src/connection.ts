@@ -46,6 +46,7 @@ let waiting = 0;
 /** Messages up to this size are copied into a batch buffer of BATCH bytes; bigger ones are written as they are. */
 const SMALL = 16 * 1024;
 const BATCH = 64 * 1024;
+const FIRST_BATCH = 512;
 
 /** Reads that are not into a big message's own buffer land here, and are copied out at once. */
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
@@ -315,9 +316,18 @@ export class Connection {
   /** Copies a small message into the batch (one allocation and one write per BATCH bytes). */
   #append(kind: number, payload: Buffer): void {
     const need = HEADER + payload.length;
-    if (this.#batch && this.#batchLength + need > this.#batch.length) this.#flushBatch();
+    if (this.#batch && this.#batchLength + need > this.#batch.length) {
+      // A batch starts small (a lone message of a round trip costs no 64 KiB allocation) and
+      // doubles up to BATCH as a tick sends more.
+      if (this.#batch.length >= BATCH) this.#flushBatch();
+      else {
+        const bigger = Buffer.allocUnsafe(Math.min(BATCH, Math.max(this.#batch.length * 2, this.#batchLength + need)));
+        this.#batch.copy(bigger, 0, 0, this.#batchLength);
+        this.#batch = bigger;
+      }
+    }
     if (!this.#batch) {
-      this.#batch = Buffer.allocUnsafe(BATCH);
+      this.#batch = Buffer.allocUnsafe(Math.max(FIRST_BATCH, need));
       this.#batchLength = 0;
       this.#writing();
       if (!this.#flushQueued) {
