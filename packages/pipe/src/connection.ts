@@ -32,7 +32,12 @@ const WRITE_LIMIT = 1024 * 1024;
  * and how soon an answer must have come through the event loop for the next receive to try.
  */
 const SPIN_MS = 0.05;
-const QUICK_MS = 0.5;
+/**
+ * After a spin that missed, this many answers (doubling on each further miss, up to MAX_SKIP)
+ * must come through the event loop within SPIN_MS before the next spin: when the cores are busy
+ * (the peer waits for the core we spin on), spinning only slows the round trip down.
+ */
+const MAX_SKIP = 1024;
 /** On one CPU a spin only keeps the peer from answering. */
 const CAN_SPIN = availableParallelism() > 1;
 /** Receives of this process waiting on the event loop: while there are any, nobody spins (it would hold them up). */
@@ -41,6 +46,7 @@ let waiting = 0;
 /** Messages up to this size are copied into a batch buffer of BATCH bytes; bigger ones are written as they are. */
 const SMALL = 16 * 1024;
 const BATCH = 64 * 1024;
+const FIRST_BATCH = 512;
 
 /** Reads that are not into a big message's own buffer land here, and are copied out at once. */
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
@@ -95,6 +101,9 @@ export class Connection {
   #flushQueued = false;
   /** The peer answers at once (its last message came soon after we waited for it): spin first. */
   #quick = false;
+  /** Quick answers still to see before spinning again, and the next such penalty (see MAX_SKIP). */
+  #skip = 0;
+  #backoff = 0;
   #parser = new FrameParser((frame) => {
     this.#frames.push(frame);
     this.#queuedBytes += frame.payload.length;
@@ -307,9 +316,18 @@ export class Connection {
   /** Copies a small message into the batch (one allocation and one write per BATCH bytes). */
   #append(kind: number, payload: Buffer): void {
     const need = HEADER + payload.length;
-    if (this.#batch && this.#batchLength + need > this.#batch.length) this.#flushBatch();
+    if (this.#batch && this.#batchLength + need > this.#batch.length) {
+      // A batch starts small (a lone message of a round trip costs no 64 KiB allocation) and
+      // doubles up to BATCH as a tick sends more.
+      if (this.#batch.length >= BATCH) this.#flushBatch();
+      else {
+        const bigger = Buffer.allocUnsafe(Math.min(BATCH, Math.max(this.#batch.length * 2, this.#batchLength + need)));
+        this.#batch.copy(bigger, 0, 0, this.#batchLength);
+        this.#batch = bigger;
+      }
+    }
     if (!this.#batch) {
-      this.#batch = Buffer.allocUnsafe(BATCH);
+      this.#batch = Buffer.allocUnsafe(Math.max(FIRST_BATCH, need));
       this.#batchLength = 0;
       this.#writing();
       if (!this.#flushQueued) {
@@ -464,7 +482,10 @@ export class Connection {
       } finally {
         waiting--;
       }
-      this.#quick = performance.now() - waited < QUICK_MS;
+      // Only an answer a spin would have caught counts as quick.
+      if (performance.now() - waited >= SPIN_MS) this.#quick = false;
+      else if (this.#skip > 0) this.#quick = --this.#skip === 0;
+      else this.#quick = true;
     }
     if (this.#head < this.#frames.length) return this.#shift();
     if (this.#closed) throw this.#closedError(`${what}:`);
@@ -504,7 +525,11 @@ export class Connection {
         }
         if (n === 0) break; // end of stream: likewise
         this.#parser.push(Buffer.from(SCRATCH.subarray(0, n)));
-        if (this.#head < this.#frames.length) return true;
+        if (this.#head < this.#frames.length) {
+          // One hit does not undo a miss: the penalty fades one step per hit.
+          if (this.#backoff > 0) this.#backoff--;
+          return true;
+        }
       } while (performance.now() < until);
     } catch (err) {
       this.#fail(err as Error); // garbage from the peer
@@ -512,6 +537,8 @@ export class Connection {
     } finally {
       Error.stackTraceLimit = traces;
     }
+    this.#backoff = Math.min(MAX_SKIP, this.#backoff * 2 || 1);
+    this.#skip = this.#backoff;
     return (this.#quick = false);
   }
 
