@@ -40,14 +40,31 @@ interface Queue {
   unfinished: number;
   joins: [Conn, number][];
   consumers: Set<Conn>;
+  /**
+   * Producer → the consumer holding items of it not handed yet (and how many). While one does,
+   * no other consumer gets that producer's items: what it holds may come back (recalled, or the
+   * consumer closed or died), and must then reach the next consumer before the producer's later
+   * items do. So each consumer receives each producer's items in order, whatever happens.
+   */
+  owners: Map<number, { c: Conn; n: number }>;
+  /** Since when a consumer has waited for items others hold (0: nobody waits so). */
+  starving: number;
 }
 
 interface Conn {
+  /** Unique for the broker's life: the producer its items are put by. */
+  id: number;
   socket: Socket;
   reader: FrameReader;
   queue: Queue | null;
   slot: number;
   credit: number;
+  /** Gets waiting in the participant with nothing to take: those take items of any producer. */
+  urgent: number;
+  /** A getNowait found nothing it could take: that counts as waiting, for the recall. */
+  tried: boolean;
+  /** A Recall was sent; nothing goes to it until it says Returned. */
+  recalling: boolean;
   inflight: Fifo<Entry>;
   handedSeen: number;
   putsReceived: number;
@@ -68,10 +85,21 @@ const seen = openSync(join(dir, 'seen'), 'w+', 0o600);
 const sizes = openSync(join(dir, 'sizes'), 'w+', 0o600);
 const freeSlots: number[] = [];
 let nextSlot = 0;
+let nextId = 0;
+/**
+ * How long a consumer waits for items another holds before the broker recalls them. Long enough
+ * that a holder taking its items quickly hands them itself; short next to a human's patience.
+ */
+const RECALL_MS = 1;
+let recallTimer: NodeJS.Timeout | null = null;
+/** Items one taker gets in a row before the next taker's turn. */
+const TURN = 16;
 const touched = new Set<Conn>();
 /** Queues whose state changed in this batch. */
 const dirty = new Set<Queue>();
 const f64 = Buffer.alloc(16);
+const ONE = Buffer.from([1]);
+const ZERO = Buffer.from([0]);
 
 function verify(d: QueueDescriptor): boolean {
   const want = createHmac('sha256', secret).update(signedFields(d)).digest();
@@ -82,7 +110,7 @@ function verify(d: QueueDescriptor): boolean {
 function queueFor(d: QueueDescriptor): Queue {
   let q = queues.get(d.n);
   if (!q) {
-    q = { n: d.n, maxsize: d.maxsize, joinable: d.joinable, items: new Backlog(), inflight: 0, granted: 0, takers: [], putters: [], unfinished: 0, joins: [], consumers: new Set() };
+    q = { n: d.n, maxsize: d.maxsize, joinable: d.joinable, items: new Backlog(), inflight: 0, granted: 0, takers: [], putters: [], unfinished: 0, joins: [], consumers: new Set(), owners: new Map(), starving: 0 };
     queues.set(d.n, q);
   }
   return q;
@@ -116,7 +144,7 @@ function onFrame(c: Conn, type: number, payload: Buffer, whole: Buffer): void {
   switch (type) {
     case T.Item:
     case T.Spilled:
-      q.items.push(whole);
+      q.items.push(c.id, whole);
       c.putsReceived++;
       c.dirty = true;
       if (q.joinable) q.unfinished++;
@@ -127,24 +155,38 @@ function onFrame(c: Conn, type: number, payload: Buffer, whole: Buffer): void {
       break;
     case T.Want:
       if (!c.consumer) joinConsumers(c, q);
-      c.credit += payload.readUInt32LE(0);
       acknowledge(c, q, payload.readDoubleLE(4));
+      // Asked before the participant saw our Recall: it asks anew after Returned.
+      if (c.recalling) break;
+      c.credit += payload.readUInt32LE(0);
+      c.urgent = Math.min(c.credit, payload.readUInt32LE(12));
       if (c.credit > 0 && !q.takers.includes(c)) q.takers.push(c);
       break;
     case T.Cancel: {
       // Credit not used yet is withdrawn; what was already sent is the participant's to keep.
       const k = Math.min(c.credit, payload.readUInt32LE(0));
       c.credit -= k;
+      c.urgent = Math.min(c.urgent, c.credit);
       if (c.credit === 0) q.takers = q.takers.filter((x) => x !== c);
       send(c, u32Frame(T.Cancel, k));
       break;
     }
     case T.Try: {
-      const item = q.items.shift();
+      if (!c.consumer) joinConsumers(c, q);
+      const item = c.recalling ? undefined : q.items.take((from) => mayTake(c, q, from, true));
       if (item) deliver(c, q, item);
-      else send(c, frame(T.Try));
+      else c.tried = !c.recalling;
+      send(c, frame(T.Try, item ? ONE : ZERO));
       break;
     }
+    case T.Returned:
+      if (!c.recalling) throw new Error('Returned without a Recall');
+      acknowledge(c, q, payload.readDoubleLE(0));
+      giveBack(c, q);
+      c.recalling = false;
+      c.credit = c.urgent = 0;
+      q.takers = q.takers.filter((x) => x !== c);
+      break;
     case T.Permit:
       c.permitsWanted += payload.readUInt32LE(0);
       if (!q.putters.includes(c)) q.putters.push(c);
@@ -183,15 +225,43 @@ function onFrame(c: Conn, type: number, payload: Buffer, whole: Buffer): void {
 /** The consumer has handed `handed` items to its program in all: those are gone for good. */
 function acknowledge(c: Conn, q: Queue, handed: number): void {
   for (; c.handedSeen < handed && c.inflight.length > 0; c.handedSeen++) {
-    c.inflight.shift();
+    disown(q, c.inflight.shift()!);
     q.inflight--;
   }
   c.dirty = true;
 }
 
+/** Every item sent to `c` and not handed goes back to its place in the queue. */
+function giveBack(c: Conn, q: Queue): void {
+  const back = c.inflight.drain();
+  for (const e of back) disown(q, e);
+  q.inflight -= back.length;
+  q.items.giveBack(back);
+}
+
+function disown(q: Queue, e: Entry): void {
+  const o = q.owners.get(e.from)!;
+  if (--o.n === 0) q.owners.delete(e.from);
+}
+
+/**
+ * Whether `c` may get the next item of producer `from` (see Queue.owners). A get that waits may
+ * take any producer nobody holds; reading ahead sticks to the producers `c` holds already, so
+ * several consumers reading ahead split the producers between them rather than take turns.
+ */
+function mayTake(c: Conn, q: Queue, from: number, waiting: boolean): boolean {
+  const o = q.owners.get(from);
+  return o ? o.c === c : waiting || q.consumers.size <= 1;
+}
+
 function deliver(c: Conn, q: Queue, item: Entry): void {
   c.inflight.push(item);
   q.inflight++;
+  const o = q.owners.get(item.from);
+  if (o) o.n++;
+  else q.owners.set(item.from, { c, n: 1 });
+  if (c.urgent > 0) c.urgent--;
+  c.tried = false;
   send(c, item.frame);
 }
 
@@ -217,12 +287,22 @@ function tellConsumers(q: Queue): void {
 }
 
 function dispatch(q: Queue): void {
-  while (q.items.length > 0 && q.takers.length > 0) {
-    const c = q.takers[0];
-    deliver(c, q, q.items.shift()!);
-    if (--c.credit === 0) q.takers.shift();
-    else if (q.takers.length > 1) q.takers.push(q.takers.shift()!);
+  // Round robin, in turns of up to TURN items, to each taker that may take any, while any may.
+  for (let progress = true; progress && q.items.length > 0; ) {
+    progress = false;
+    for (let i = 0; i < q.takers.length && q.items.length > 0; ) {
+      const c = q.takers[i];
+      const may = (from: number) => mayTake(c, q, from, c.urgent > 0);
+      for (let n = 0, item; n < TURN && c.credit > 0 && !c.recalling && (item = q.items.take(may)); n++) {
+        deliver(c, q, item);
+        c.credit--;
+        progress = true;
+      }
+      if (c.credit === 0) q.takers.splice(i, 1);
+      else i++;
+    }
   }
+  watchStarving(q);
   if (q.maxsize > 0) {
     while (q.putters.length > 0 && room(q) > 0) {
       const c = q.putters[0];
@@ -235,6 +315,49 @@ function dispatch(q: Queue): void {
     }
   }
   publishSize(q);
+}
+
+/** Consumers waiting while others hold items: give the holders RECALL_MS to hand them, then recall. */
+function watchStarving(q: Queue): void {
+  if (starvingConsumers(q).length === 0) q.starving = 0;
+  else if (q.starving === 0) {
+    q.starving = performance.now();
+    recallTimer ??= setTimeout(checkStarving, RECALL_MS);
+  }
+}
+
+function starvingConsumers(q: Queue): Conn[] {
+  const waiting = [...q.consumers].filter((c) => !c.recalling && ((c.urgent > 0 && c.credit > 0) || c.tried));
+  if (waiting.length === 0) return waiting;
+  // Waiting for nothing (no item anywhere) is not starving.
+  return q.items.length > 0 || q.inflight > 0 ? waiting : [];
+}
+
+function checkStarving(): void {
+  recallTimer = null;
+  const now = performance.now();
+  for (const q of queues.values()) {
+    if (q.starving === 0) continue;
+    if (now - q.starving < RECALL_MS) {
+      recallTimer ??= setTimeout(checkStarving, RECALL_MS);
+      continue;
+    }
+    const waiting = starvingConsumers(q);
+    for (const d of q.consumers) {
+      // A holder that waits itself is about to hand what it holds.
+      if (d.recalling || d.inflight.length === 0 || waiting.includes(d)) continue;
+      // Its `handed` file may say it has handed them since it last told us.
+      if (readSync(d.handedFd, f64, 0, 8, 0) === 8) acknowledge(d, q, f64.readDoubleLE(0));
+      if (d.inflight.length === 0) continue;
+      d.recalling = true;
+      send(d, frame(T.Recall));
+    }
+    // One recall per wait: a getNowait that found nothing does not keep recalling.
+    for (const c of waiting) c.tried = false;
+    q.starving = 0;
+    dirty.add(q);
+  }
+  settle();
 }
 
 function publishSize(q: Queue): void {
@@ -294,9 +417,7 @@ function leave(c: Conn): void {
   closeSync(c.handedFd);
   if (q.consumers.delete(c) && q.consumers.size === 1) tellConsumers(q);
   acknowledge(c, q, handed);
-  const back = c.inflight.drain();
-  q.inflight -= back.length;
-  q.items.giveBack(back);
+  giveBack(c, q);
   q.granted -= c.permitsHeld;
   q.takers = q.takers.filter((x) => x !== c);
   q.putters = q.putters.filter((x) => x !== c);
@@ -308,11 +429,15 @@ function leave(c: Conn): void {
 
 const server = createServer({ allowHalfOpen: true }, (socket) => {
   const c: Conn = {
+    id: nextId++,
     socket,
     reader: null!,
     queue: null,
     slot: -1,
     credit: 0,
+    urgent: 0,
+    tried: false,
+    recalling: false,
     inflight: new Fifo(),
     handedSeen: 0,
     putsReceived: 0,

@@ -8,6 +8,9 @@ export class Fifo<V> {
   push(v: V): void {
     this.#items.push(v);
   }
+  peek(): V | undefined {
+    return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
+  }
   shift(): V | undefined {
     if (this.#head >= this.#items.length) return undefined;
     const v = this.#items[this.#head];
@@ -17,6 +20,11 @@ export class Fifo<V> {
       this.#head = 0;
     }
     return v;
+  }
+  /** Puts `v` back at the front (rare: items given back). */
+  unshift(v: V): void {
+    if (this.#head > 0) this.#items[--this.#head] = v;
+    else this.#items.unshift(v);
   }
   drain(): V[] {
     const vs = this.#items.slice(this.#head);

@@ -13,12 +13,17 @@ const BATCH = 64 * 1024;
 /** Bytes queued in the socket past which put() waits for the broker to take them. */
 const WRITE_LIMIT = 4 * 1024 * 1024;
 /**
- * A queue's only consumer, when it takes items quickly, asks for a few ahead (about WINDOW_MS of
- * its pace, at most MAX_AHEAD), so it does not pay a round trip per item. With several consumers
- * none reads ahead (see T.Consumers).
+ * A consumer that takes items quickly asks for some ahead, so it does not pay a round trip per
+ * item: a queue's only consumer about WINDOW_MS of its pace, at most MAX_AHEAD. One of several
+ * reads ahead only while its program comes back for the next item within FAST_MS (otherwise the
+ * round trip costs little next to its work, and items it held would wait for it), about
+ * SHARED_WINDOW_MS of items, and not for CALM_MS after the broker recalled what it held.
  */
 const MAX_AHEAD = 256;
 const WINDOW_MS = 4;
+const FAST_MS = 0.02;
+const SHARED_WINDOW_MS = 1;
+const CALM_MS = 5;
 /** Items this big travel through a file in memory (see T.Spilled). */
 const SPILL_MIN = 256 * 1024;
 let spills = 0;
@@ -57,8 +62,8 @@ export class Participant {
   #slot = -1;
   #handedFd = -1;
   /**
-   * The broker is a thread of this process: a kill ends it too, so the `handed` file matters only
-   * when we leave alive (written once, at close), not at every get.
+   * The broker is a thread of this process: a kill ends it too, so while we are the only
+   * consumer the `handed` file matters only when we leave alive (written once, at close).
    */
   #ownBroker: boolean;
   #seen = -1;
@@ -79,6 +84,15 @@ export class Participant {
   #ahead = 0;
   #alone = true;
   #lastAsk = { at: 0, handed: 0 };
+  /** What the broker was last told of gets waiting with nothing to take, less items since. */
+  #urgentSent = 0;
+  /** The program's time between taking an item and asking for the next (moving average of samples, ms). */
+  #think = 1;
+  #handedAt = 0;
+  #calmUntil = 0;
+  /** No-wait gets asked of the broker and not answered; those asked before a Recall. */
+  #tries = 0;
+  #staleTries = 0;
   #f64 = Buffer.alloc(SEEN_BYTES);
 
   #puts = 0;
@@ -329,6 +343,10 @@ export class Participant {
   get(block: boolean, ms: number | null, signal: AbortSignal | undefined): Promise<unknown> {
     this.check('get()');
     if (signal?.aborted) return Promise.reject(abortError(signal));
+    // Sampled (one get in 16): reading the clock costs about as much as the rest of a get.
+    if (!this.#alone && (this.#handed & 15) === 0 && this.#handedAt > 0) {
+      this.#think = 0.8 * this.#think + 0.2 * Math.min(1, performance.now() - this.#handedAt);
+    }
     if (this.#items.length > 0 && this.#getters.length === 0) {
       let value: unknown;
       try {
@@ -346,6 +364,7 @@ export class Participant {
     this.#getters.push(w as Waiter);
     if (nowait) {
       this.#expected++;
+      this.#tries++;
       this.#appendFrame(frame(T.Try));
     } else {
       this.#blocking++;
@@ -370,13 +389,15 @@ export class Participant {
   #hand(): unknown {
     const whole = this.#items.shift()!;
     this.#handed++;
-    if (!this.#ownBroker) this.#writeHanded();
+    // With other consumers the broker reads it to see what we still hold (see T.Recall).
+    if (!this.#ownBroker || !this.#alone) this.#writeHanded();
+    if (!this.#alone && (this.#handed & 15) === 0) this.#handedAt = performance.now();
     // A bounded queue's producers wait for this room: tell the broker (once per tick).
     if (this.d.maxsize > 0 && !this.#ackDue) {
       this.#ackDue = true;
       setImmediate(() => {
         this.#ackDue = false;
-        if (!this.#closed && !this.#failure) this.#appendFrame(wantFrame(0, this.#handed));
+        if (!this.#closed && !this.#failure) this.#appendFrame(wantFrame(0, this.#handed, this.#urgentSent));
       });
     }
     const payload = whole.subarray(HEADER);
@@ -407,16 +428,24 @@ export class Participant {
   #askAhead(): void {
     if (this.#closed || this.#failure) return;
     const have = this.#items.length + this.#expected;
-    if (have >= this.#blocking + (this.#ahead >> 1) && have > 0) return;
-    if (have >= this.#blocking && this.#ahead === 0) return;
+    // With other consumers, the broker learns when a get here starts waiting for items on the way.
+    const urgent = Math.max(0, this.#blocking - this.#items.length);
+    const told = this.#alone || urgent <= this.#urgentSent;
+    if (have >= this.#blocking + (this.#ahead >> 1) && have > 0 && told) return;
+    if (have >= this.#blocking && this.#ahead === 0 && told) return;
     const now = performance.now();
     const rate = (this.#handed - this.#lastAsk.handed) / Math.max(now - this.#lastAsk.at, 0.001);
-    this.#ahead = this.#alone ? Math.min(MAX_AHEAD, Math.floor(rate * WINDOW_MS)) : 0;
+    this.#ahead = this.#alone
+      ? Math.min(MAX_AHEAD, Math.floor(rate * WINDOW_MS))
+      : this.#think < FAST_MS && now >= this.#calmUntil
+        ? Math.min(MAX_AHEAD, Math.floor(SHARED_WINDOW_MS / Math.max(this.#think, 0.002)))
+        : 0;
     this.#lastAsk = { at: now, handed: this.#handed };
-    const n = this.#blocking + this.#ahead - have;
-    if (n <= 0) return;
+    const n = Math.max(0, this.#blocking + this.#ahead - have);
+    if (n === 0 && told) return;
     this.#expected += n;
-    this.#appendFrame(wantFrame(n, this.#handed));
+    this.#urgentSent = urgent;
+    this.#appendFrame(wantFrame(n, this.#handed, urgent));
     // At once, not at the end of the tick: a consumer taking buffered items in a tight loop
     // does not yield to the event loop until it runs dry.
     this.#flushBatch();
@@ -488,11 +517,16 @@ export class Participant {
         if (this.#closed) return; // the broker puts it back when we are gone
         this.#items.push(whole);
         this.#expected--;
+        if (this.#urgentSent > 0) this.#urgentSent--;
         this.#serveGetters();
         return;
       case T.Try: {
-        // One of our no-wait gets found the queue empty.
-        this.#expected--;
+        this.#tries--;
+        // An answer to a try asked before a Recall: what we expect was counted anew since.
+        if (this.#staleTries > 0) this.#staleTries--;
+        else if (payload[0] === 1) return; // its item came just before
+        else this.#expected--;
+        // One of our no-wait gets found nothing to take.
         const i = this.#getters.findIndex((w) => w.nowait);
         if (i >= 0) {
           const [w] = this.#getters.splice(i, 1);
@@ -501,15 +535,29 @@ export class Participant {
         return;
       }
       case T.Consumers:
-        // Read ahead only while this is the queue's one consumer (see T.Consumers).
         this.#alone = payload.readUInt32LE(0) <= 1;
-        if (!this.#alone && this.#ahead > 0) {
-          this.#ahead = 0;
-          const excess = Math.min(this.#expected, this.#items.length + this.#expected - this.#blocking);
-          if (excess > 0) this.#appendFrame(u32Frame(T.Cancel, excess));
-          this.#flushBatch();
-        }
+        // The broker reads our `handed` file from now on to see what we still hold.
+        if (!this.#alone && this.#ownBroker && this.#handedFd >= 0) this.#writeHanded();
         return;
+      case T.Recall: {
+        // Another consumer waits for items we hold and have not handed: they go back, in their
+        // places, and we ask anew for what our waiting gets need.
+        if (this.#closed) return; // leaving: the broker takes them back anyway
+        this.#items.drain();
+        this.#expected = 0;
+        this.#urgentSent = 0;
+        this.#staleTries = this.#tries;
+        this.#ahead = 0;
+        this.#calmUntil = performance.now() + CALM_MS;
+        const f = Buffer.allocUnsafe(HEADER + 8);
+        f.writeUInt32LE(8, 0);
+        f[4] = T.Returned;
+        f.writeDoubleLE(this.#handed, HEADER);
+        this.#appendFrame(f);
+        this.#askAhead();
+        this.#flushBatch();
+        return;
+      }
       case T.Cancel:
         this.#expected -= payload.readUInt32LE(0);
         this.#askAhead();
@@ -579,12 +627,13 @@ export class Participant {
 
 const TIMED_OUT = new Error('timed out');
 
-function wantFrame(n: number, handed: number): Buffer {
-  const f = Buffer.allocUnsafe(HEADER + 12);
-  f.writeUInt32LE(12, 0);
+function wantFrame(n: number, handed: number, urgent: number): Buffer {
+  const f = Buffer.allocUnsafe(HEADER + 16);
+  f.writeUInt32LE(16, 0);
   f[4] = T.Want;
   f.writeUInt32LE(n, HEADER);
   f.writeDoubleLE(handed, HEADER + 4);
+  f.writeUInt32LE(urgent, HEADER + 12);
   return f;
 }
 

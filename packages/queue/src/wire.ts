@@ -15,11 +15,15 @@ export const enum T {
   Hello = 1,
   /** p→b: an item put. b→p: an item delivered. */
   Item = 2,
-  /** p→b: u32 more items wanted, f64 items handed to the program so far. */
+  /**
+   * p→b: u32 more items wanted, f64 items handed to the program so far, u32 gets waiting here
+   * with nothing to take (the broker serves those from any producer, read-ahead only from the
+   * producers this consumer already holds items of).
+   */
   Want = 3,
   /** p→b: u32 wanted items no longer wanted (a get that timed out or was aborted). b→p: u32 how many were withdrawn. */
   Cancel = 4,
-  /** p→b: send one item if there is one, else Empty. b→p: (empty payload) there was none. */
+  /** p→b: send one item if there is one. b→p: u8 1 (the item was sent just before) or 0 (Empty). */
   Try = 5,
   /** p→b: u32 more put permits wanted (bounded queues). b→p: u32 permits granted. */
   Permit = 6,
@@ -38,12 +42,17 @@ export const enum T {
    * it. The item's bytes then go producer → memory file → consumer, not through two sockets.
    */
   Spilled = 12,
-  /**
-   * b→p: u32 how many consumers the queue has now. Only a queue's one consumer reads ahead: with
-   * several, each gets an item only while a get of its own waits, as Python hands items out.
-   */
+  /** b→p: u32 how many consumers the queue has now. */
   Consumers = 13,
+  /**
+   * b→p: give back every item not handed to the program yet (another consumer waits for items
+   * of a producer this one holds). The broker sends nothing else to it until Returned.
+   */
+  Recall = 14,
+  /** p→b: f64 items handed so far; every later item sent here is given back. Asks start anew. */
+  Returned = 15,
 }
+export const LAST_TYPE = T.Returned;
 
 export function frame(type: T, payload: Buffer = EMPTY): Buffer {
   const f = Buffer.allocUnsafe(HEADER + payload.length);
@@ -93,7 +102,7 @@ export class FrameReader {
     while (buf.length - off >= HEADER) {
       const length = buf.readUInt32LE(off);
       const type = buf[off + 4];
-      if (type < T.Hello || type > T.Consumers || length > MAX_PAYLOAD) {
+      if (type < T.Hello || type > LAST_TYPE || length > MAX_PAYLOAD) {
         throw new Error(`not a multiproc queue stream (frame header: length ${length}, type ${type})`);
       }
       const end = off + HEADER + length;
