@@ -59,7 +59,7 @@ interface Conn {
   queue: Queue | null;
   slot: number;
   credit: number;
-  /** Gets waiting in the participant with nothing to take: those take items of any producer. */
+  /** Gets waiting in the participant with nothing to take, as it last said: those take items of any producer. */
   urgent: number;
   /** A getNowait found nothing it could take: that counts as waiting, for the recall. */
   tried: boolean;
@@ -159,14 +159,13 @@ function onFrame(c: Conn, type: number, payload: Buffer, whole: Buffer): void {
       // Asked before the participant saw our Recall: it asks anew after Returned.
       if (c.recalling) break;
       c.credit += payload.readUInt32LE(0);
-      c.urgent = Math.min(c.credit, payload.readUInt32LE(12));
+      c.urgent = payload.readUInt32LE(12);
       if (c.credit > 0 && !q.takers.includes(c)) q.takers.push(c);
       break;
     case T.Cancel: {
       // Credit not used yet is withdrawn; what was already sent is the participant's to keep.
       const k = Math.min(c.credit, payload.readUInt32LE(0));
       c.credit -= k;
-      c.urgent = Math.min(c.urgent, c.credit);
       if (c.credit === 0) q.takers = q.takers.filter((x) => x !== c);
       send(c, u32Frame(T.Cancel, k));
       break;
@@ -260,7 +259,6 @@ function deliver(c: Conn, q: Queue, item: Entry): void {
   const o = q.owners.get(item.from);
   if (o) o.n++;
   else q.owners.set(item.from, { c, n: 1 });
-  if (c.urgent > 0) c.urgent--;
   c.tried = false;
   send(c, item.frame);
 }
@@ -344,8 +342,7 @@ function checkStarving(): void {
     }
     const waiting = starvingConsumers(q);
     for (const d of q.consumers) {
-      // A holder that waits itself is about to hand what it holds.
-      if (d.recalling || d.inflight.length === 0 || waiting.includes(d)) continue;
+      if (d.recalling || d.inflight.length === 0) continue;
       // Its `handed` file may say it has handed them since it last told us.
       if (readSync(d.handedFd, f64, 0, 8, 0) === 8) acknowledge(d, q, f64.readDoubleLE(0));
       if (d.inflight.length === 0) continue;

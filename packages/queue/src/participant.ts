@@ -84,7 +84,7 @@ export class Participant {
   #ahead = 0;
   #alone = true;
   #lastAsk = { at: 0, handed: 0 };
-  /** What the broker was last told of gets waiting with nothing to take, less items since. */
+  /** What the broker was last told of gets waiting here with nothing to take. */
   #urgentSent = 0;
   /** The program's time between taking an item and asking for the next (moving average of samples, ms). */
   #think = 1;
@@ -382,6 +382,7 @@ export class Participant {
     this.#ahead = 0;
     const excess = Math.min(this.#expected, this.#items.length + this.#expected - this.#blocking);
     if (excess > 0) this.#appendFrame(u32Frame(T.Cancel, excess));
+    this.#askAhead();
     return new Empty('get(): the queue is empty');
   }
 
@@ -428,9 +429,10 @@ export class Participant {
   #askAhead(): void {
     if (this.#closed || this.#failure) return;
     const have = this.#items.length + this.#expected;
-    // With other consumers, the broker learns when a get here starts waiting for items on the way.
+    // With other consumers, the broker learns whenever gets here start or stop waiting with
+    // nothing to take: waiting ones take any producer's items and, if others hold them, recall them.
     const urgent = Math.max(0, this.#blocking - this.#items.length);
-    const told = this.#alone || urgent <= this.#urgentSent;
+    const told = this.#alone || (urgent > 0) === (this.#urgentSent > 0);
     if (have >= this.#blocking + (this.#ahead >> 1) && have > 0 && told) return;
     if (have >= this.#blocking && this.#ahead === 0 && told) return;
     const now = performance.now();
@@ -517,7 +519,6 @@ export class Participant {
         if (this.#closed) return; // the broker puts it back when we are gone
         this.#items.push(whole);
         this.#expected--;
-        if (this.#urgentSent > 0) this.#urgentSent--;
         this.#serveGetters();
         return;
       case T.Try: {
@@ -538,6 +539,7 @@ export class Participant {
         this.#alone = payload.readUInt32LE(0) <= 1;
         // The broker reads our `handed` file from now on to see what we still hold.
         if (!this.#alone && this.#ownBroker && this.#handedFd >= 0) this.#writeHanded();
+        this.#askAhead();
         return;
       case T.Recall: {
         // Another consumer waits for items we hold and have not handed: they go back, in their
