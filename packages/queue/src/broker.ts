@@ -325,6 +325,7 @@ function watchStarving(q: Queue): void {
 }
 
 function starvingConsumers(q: Queue): Conn[] {
+  if (q.consumers.size < 2) return [];
   const waiting = [...q.consumers].filter((c) => !c.recalling && ((c.urgent > 0 && c.credit > 0) || c.tried));
   if (waiting.length === 0) return waiting;
   // Waiting for nothing (no item anywhere) is not starving.
@@ -342,7 +343,8 @@ function checkStarving(): void {
     }
     const waiting = starvingConsumers(q);
     for (const d of q.consumers) {
-      if (d.recalling || d.inflight.length === 0) continue;
+      // Only for another's wait: what goes to a waiting consumer itself is on its way to its gets.
+      if (d.recalling || d.inflight.length === 0 || !waiting.some((c) => c !== d)) continue;
       // Its `handed` file may say it has handed them since it last told us.
       if (readSync(d.handedFd, f64, 0, 8, 0) === 8) acknowledge(d, q, f64.readDoubleLE(0));
       if (d.inflight.length === 0) continue;
