@@ -7,6 +7,21 @@ import { runNode, whenGone } from '../../core/test/helpers/procs';
 
 const targets = new URL('./fixtures/targets.mjs', import.meta.url);
 const ref = (name: string) => ({ module: targets, export: name });
+/** A child running `name(end, ...args)` with one end of a fresh Pipe; `a` is ours. */
+function childOnPipe(name: string, ...args: unknown[]): { a: Connection; p: Process } {
+  const [a, b] = Pipe();
+  const p = new Process({ target: ref(name), args: [b, ...args] });
+  p.start();
+  b.close();
+  return { a, p };
+}
+/** 200 quick round trips with an echoing child: afterwards a receive reads the socket itself (see Connection#spin). */
+async function quickAnswers(a: Connection): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    await a.send(i);
+    expect(await a.recv()).toBe(i);
+  }
+}
 /** One event-loop turn: I/O that is ready gets done (not a timed wait). */
 const turn = () => new Promise((r) => setImmediate(r));
 
@@ -275,10 +290,7 @@ describe('Connections in child processes', () => {
   });
 
   it('nothing sent right before a child exits is lost', async () => {
-    const [a, b] = Pipe();
-    const p = new Process({ target: ref('sendMany'), args: [b, 50_000] });
-    p.start();
-    b.close();
+    const { a, p } = childOnPipe('sendMany', 50_000);
     let n = 0;
     for await (const x of a) {
       if (x === 'done') break;
@@ -290,10 +302,7 @@ describe('Connections in child processes', () => {
   });
 
   it('garbage from a peer gives a clear error, not a crash, hang or huge allocation', async () => {
-    const [a, b] = Pipe();
-    const p = new Process({ target: ref('writesGarbage'), args: [b] });
-    p.start();
-    b.close();
+    const { a, p } = childOnPipe('writesGarbage');
     expect(await a.recv()).toBe('before');
     await expect(a.recv()).rejects.toThrow(/not a multiproc message/);
     await p.join();
@@ -307,14 +316,8 @@ describe('Connections in child processes', () => {
     ['die', /in the middle of a message/],
   ] as const) {
     it(`a receive reading the socket itself meets a peer's ${what === 'die' ? 'death mid-message' : 'garbage'} as clearly`, async () => {
-      const [a, b] = Pipe();
-      const p = new Process({ target: ref('echoThenMisbehave'), args: [b] });
-      p.start();
-      b.close();
-      for (let i = 0; i < 200; i++) {
-        await a.send(i);
-        expect(await a.recv()).toBe(i);
-      }
+      const { a, p } = childOnPipe('echoThenMisbehave');
+      await quickAnswers(a);
       await a.send(what);
       await expect(a.recv()).rejects.toThrow(expected);
       await p.join();
@@ -323,14 +326,8 @@ describe('Connections in child processes', () => {
   }
 
   it('a receive waiting on a silent peer costs no CPU, even after quick answers', async () => {
-    const [a, b] = Pipe();
-    const p = new Process({ target: ref('echo'), args: [b] });
-    p.start();
-    b.close();
-    for (let i = 0; i < 200; i++) {
-      await a.send(i);
-      expect(await a.recv()).toBe(i);
-    }
+    const { a, p } = childOnPipe('echo');
+    await quickAnswers(a);
     const before = process.cpuUsage();
     const reply = a.recv();
     // A window to observe the waiting receive in (not a wait for anything): a spinning one would use all of it.
@@ -345,10 +342,7 @@ describe('Connections in child processes', () => {
   });
 
   it('a peer killed in the middle of a message gives EOFError', async () => {
-    const [a, b] = Pipe();
-    const p = new Process({ target: ref('diesMidMessage'), args: [b] });
-    p.start();
-    b.close();
+    const { a, p } = childOnPipe('diesMidMessage');
     expect(await a.recv()).toBe('before');
     await expect(a.recv()).rejects.toThrow(/in the middle of a message/);
     await p.join();
