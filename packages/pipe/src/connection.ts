@@ -13,11 +13,11 @@ import {
   type TransferContext,
   type WaitOptions,
 } from '@multiproc/core';
-import { readSync } from 'node:fs';
+import { readSync, writeSync, writevSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { decode, encodePlain } from './fast-clone';
-import { FrameParser, HEADER, header, KIND_BYTES, KIND_OBJECT, MAX_MESSAGE, type Frame } from './framing';
+import { BIG, FrameParser, HEADER, header, KIND_BYTES, KIND_OBJECT, MAX_MESSAGE, type Frame } from './framing';
 
 const REBUILD_ID = '@multiproc/pipe:Connection';
 /** Made only by Pipe(), Listener and Client. */
@@ -34,6 +34,18 @@ const WRITE_LIMIT = 1024 * 1024;
  */
 const SPIN_MS = 0.05;
 const QUICK_MS = 0.5;
+/**
+ * A big message is moved by this thread's own reads and writes while the kernel keeps taking
+ * (giving) bytes; the event loop does the rest. Python's blocking read(2)/write(2) go about twice
+ * as fast as libuv's wake-ups. A reader waits at most READ_STALL_MS for more bytes (falling back
+ * costs it one wake-up). A writer waits longer, past most of a reader's GC pauses. When its
+ * reader stalls, its next big message goes through the event loop; after another stall the next
+ * 2, then 4 … (a reader that only paused is soon read by this thread again; a slow one costs
+ * little spinning). At most SYNC_MS in all per message.
+ */
+const READ_STALL_MS = 0.5;
+const WRITE_STALL_MS = 2;
+const SYNC_MS = 5;
 /**
  * After a spin that missed, this many quick answers (doubling on each further miss, up to
  * MAX_SKIP) must come through the event loop before the next spin: when the cores are busy (the
@@ -52,6 +64,21 @@ const FIRST_BATCH = 512;
 
 /** Reads that are not into a big message's own buffer land here, and are copied out at once. */
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
+
+/** Waits PAUSE_MS without a system call and returns the time: each failed read or write costs an exception (garbage, then GC pauses). */
+function pause(): number {
+  const until = performance.now() + PAUSE_MS;
+  let now: number;
+  while ((now = performance.now()) < until);
+  return now;
+}
+const PAUSE_MS = 0.002;
+
+/** The socket's file descriptor, or -1 (not connected yet, closed, or not a descriptor). */
+function descriptor(socket: Socket | null): number {
+  const fd: unknown = (socket as any)?._handle?.fd;
+  return typeof fd === 'number' ? fd : -1;
+}
 
 /** Connections whose writes the kernel has not taken yet: a child flushes them before it exits. */
 const unflushed = new Set<Connection>();
@@ -109,7 +136,13 @@ export class Connection {
   #parser = new FrameParser((frame) => {
     this.#frames.push(frame);
     this.#queuedBytes += frame.payload.length;
+    this.#bigLast = frame.payload.length >= BIG;
   });
+  /** Big messages to leave to the event loop, and how many the next reader stall makes it (see #writeNow). */
+  #writeSkip = 0;
+  #writeBackoff = 0;
+  /** The last message was big: a spin reads the next header alone, so its payload is read straight into its own buffer. */
+  #bigLast = false;
   #readiness: Readiness = {
     ready: () => this.#head < this.#frames.length || this.#eof || this.#error !== null || this.#closed,
     subscribe: (wake) => {
@@ -214,6 +247,9 @@ export class Connection {
     try {
       if (buf === this.#target) this.#parser.filled(n);
       else this.#parser.push(Buffer.from(buf.subarray(0, n))); // a copy: the scratch buffer is reused
+      // Somebody waits and a big message is under way: read its rest here (Node picks the next
+      // read's buffer after this callback, so the stream stays in order).
+      if (this.#wakers.size > 0 && waiting <= 1 && CAN_SPIN) this.#readRest();
     } catch (err) {
       this.#fail(err as Error);
       this.#socket?.destroy();
@@ -226,6 +262,36 @@ export class Connection {
       return false;
     }
     return true;
+  }
+
+  /** Reads the rest of the big message under way from this thread, while bytes keep coming (see READ_STALL_MS). */
+  #readRest(): void {
+    let rest = this.#parser.rest();
+    const fd = descriptor(this.#socket);
+    if (!rest || fd < 0) return;
+    const traces = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // each empty read throws EAGAIN
+    const start = performance.now();
+    let stall = start + READ_STALL_MS;
+    try {
+      while (rest) {
+        let n: number;
+        try {
+          n = readSync(fd, rest, 0, rest.length, null);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EAGAIN' && pause() < stall) continue;
+          return; // the event loop reads on (and meets any other error itself)
+        }
+        if (n === 0) return;
+        this.#parser.filled(n);
+        rest = this.#parser.rest();
+        const now = performance.now();
+        if (now - start > SYNC_MS) return;
+        stall = now + READ_STALL_MS;
+      }
+    } finally {
+      Error.stackTraceLimit = traces;
+    }
   }
 
   #startReading(socket: Socket): void {
@@ -354,16 +420,61 @@ export class Connection {
     this.#socket.write(batch.subarray(0, this.#batchLength), () => this.#written());
   }
 
-  /** Its header and the payload as it is, in one writev. */
+  /** Its header and the payload as it is: what the kernel takes at once from this thread (#writeNow), the rest through the socket. */
   #writeBig(socket: Socket, kind: number, payload: Buffer, written: (() => void) | null): void {
+    let head = header(kind, payload.length);
+    const sent = this.#writeNow(socket, head, payload);
+    if (sent === HEADER + payload.length) return written?.();
+    head = head.subarray(Math.min(sent, HEADER));
+    payload = payload.subarray(Math.max(0, sent - HEADER));
     this.#writing();
     socket.cork();
-    socket.write(header(kind, payload.length));
+    if (head.length > 0) socket.write(head);
     socket.write(payload, () => {
       written?.();
       this.#written();
     });
     socket.uncork();
+  }
+
+  /**
+   * Writes what the kernel takes of a big message now, from this thread, when nothing of ours
+   * waits in the socket (so the order holds). Returns the bytes written; the event loop writes
+   * the rest (and meets any error itself).
+   */
+  #writeNow(socket: Socket, head: Buffer, payload: Buffer): number {
+    const fd = descriptor(socket);
+    if (fd < 0 || !CAN_SPIN || socket.writableLength > 0 || socket.connecting) return 0;
+    if (this.#writeSkip > 0) {
+      this.#writeSkip--;
+      return 0;
+    }
+    const total = head.length + payload.length;
+    const traces = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // each full buffer throws EAGAIN
+    const start = performance.now();
+    let stall = start + WRITE_STALL_MS;
+    let sent = 0;
+    try {
+      while (sent < total) {
+        try {
+          sent += sent < head.length ? writevSync(fd, [head.subarray(sent), payload]) : writeSync(fd, payload, sent - head.length);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') break;
+          if (pause() < stall) continue;
+          this.#writeBackoff = Math.min(MAX_SKIP, this.#writeBackoff * 2 || 1);
+          this.#writeSkip = this.#writeBackoff;
+          break;
+        }
+        const now = performance.now();
+        if (now - start > SYNC_MS) break;
+        stall = now + WRITE_STALL_MS;
+      }
+    } finally {
+      Error.stackTraceLimit = traces;
+    }
+    if (sent === total) this.#writeBackoff = 0;
+    return sent;
   }
 
   /**
@@ -520,13 +631,14 @@ export class Connection {
       do {
         let n: number;
         try {
-          n = readSync(fd, SCRATCH, 0, SCRATCH.length, null);
+          n = readSync(fd, SCRATCH, 0, this.#bigLast && this.#parser.partial === 0 ? HEADER : SCRATCH.length, null);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
           break; // the event loop's read meets the same error and reports it
         }
         if (n === 0) break; // end of stream: likewise
         this.#parser.push(Buffer.from(SCRATCH.subarray(0, n)));
+        this.#readRest();
         if (this.#head < this.#frames.length) {
           // A hit halves the penalty: occasional misses (a peer descheduled once) cost little,
           // while a run of misses (busy cores) keeps spinning rare.

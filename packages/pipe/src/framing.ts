@@ -48,6 +48,12 @@ export class FrameParser {
 
   /** Where the next read should go: the rest of a big frame's buffer, or null for a scratch buffer. */
   target(): Buffer | null {
+    const rest = this.rest();
+    return rest && rest.length >= BIG ? rest : null;
+  }
+
+  /** The unfilled rest of the big frame under way (its header is here), or null. */
+  rest(): Buffer | null {
     if (!this.#big) {
       if (this.#length < BIG) return null;
       // Its header is here: from now on the message fills its own buffer.
@@ -59,10 +65,10 @@ export class FrameParser {
       this.#big = big;
       this.#fill = off;
     }
-    return this.#big.length - this.#fill >= BIG ? this.#big.subarray(this.#fill) : null;
+    return this.#big.subarray(this.#fill);
   }
 
-  /** `n` bytes were read into `target()`. */
+  /** `n` bytes were read into `target()` or `rest()`. */
   filled(n: number): void {
     this.#fill += n;
     if (this.#fill === this.#big!.length) this.#finishBig();

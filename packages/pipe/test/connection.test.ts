@@ -350,6 +350,37 @@ describe('Connections in child processes', () => {
     a.close();
   });
 
+  it('a peer killed in the middle of a big message gives EOFError (the receive reading the rest itself)', async () => {
+    const { a, p } = childOnPipe('diesMidMessage', 4 * 2 ** 20);
+    expect(await a.recv()).toBe('before');
+    await expect(a.recvBytes()).rejects.toThrow(/in the middle of a message/);
+    await p.join();
+    expect(p.exitCode).toBe(-9);
+    a.close();
+  });
+
+  it('big and small messages arrive whole and in order, to a reader that keeps up and to one that reads late', async () => {
+    const sizes = [2 ** 20, 10, 3 * 2 ** 20 + 7, 64 * 1024 + 1, 0, 2 ** 20, 5 * 2 ** 20, 17];
+    const [go, childGo] = Pipe();
+    const { a, p } = childOnPipe('sendsBig', childGo, sizes);
+    const receiveAll = async () => {
+      for (let i = 0; i < sizes.length; i++) {
+        const got = await a.recvBytes();
+        expect(got.length).toBe(sizes[i]);
+        expect(got.equals(Buffer.alloc(sizes[i], i + 1))).toBe(true);
+      }
+    };
+    await receiveAll();
+    await go.send('late');
+    expect(await go.recv()).toBe('queued');
+    await receiveAll();
+    await expect(a.recv()).rejects.toThrow(EOFError);
+    await p.join();
+    expect(p.exitCode).toBe(0);
+    a.close();
+    go.close();
+  });
+
   it('a child blocked sending to a reader that dies ends promptly', async () => {
     const run = runNode(fileURLToPath(new URL('./fixtures/parent-dies.mjs', import.meta.url)));
     const child = Number((await run.line(/^child (\d+)$/))[1]);
