@@ -3,8 +3,11 @@
 // Runs mp_bench.py's workloads on multiproc, on Python's multiprocessing (the reference script,
 // with the same constants) and on Node's own baselines and worker pools, in one run; prints one
 // table and writes bench/results/latest.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeChart } from './lib/chart.mjs';
 import { pythonUnavailable, runPython } from './lib/python.mjs';
@@ -47,6 +50,9 @@ const { values: opts } = parseArgs({
     smoke: { type: 'boolean', default: false },
     chart: { type: 'boolean', default: false },
     'chart-out': { type: 'string', default: new URL('../docs/bench-ratios.svg', import.meta.url).pathname },
+    // Internal: measure one workload in this (fresh) process and write its samples to a file.
+    workload: { type: 'string' },
+    'result-file': { type: 'string' },
   },
 });
 const size = opts.smoke ? SMOKE : FULL;
@@ -82,6 +88,40 @@ async function sample(fn) {
   }
 }
 
+/** One workload once: ours, then (not in smoke mode) its peers, into `acc`. */
+async function measure(w, acc) {
+  const ours = mpError ? { error: mpError } : await sample(() => w.ours(mp));
+  if (Array.isArray(ours)) acc.ours.push(...ours);
+  else acc.oursError = ours.error;
+  // In smoke mode only the cheap baseline of the first workload runs.
+  const peers = Object.entries(w.peers ?? {}).filter(([label]) => !opts.smoke || label === 'node -e ""');
+  for (const [label, run] of peers) {
+    const s = await sample(() => run(mp));
+    if (Array.isArray(s)) (acc.peers[label] ??= []).push(...s);
+    else acc.peers[label] = { error: s.error };
+  }
+}
+
+if (opts.workload) {
+  const acc = { ours: [], peers: {} };
+  await measure(workloads.find((w) => w.metric === opts.workload), acc);
+  writeFileSync(opts['result-file'], JSON.stringify(acc));
+  process.exit(0); // whatever a failed side left pending
+}
+
+// Each workload runs in a fresh Node process: a heap grown by the workloads before it changes
+// how often V8 collects (1 MiB messages at GB/s ran at half speed after 1M small ones), and the
+// numbers should not depend on the order of the table.
+const scratch = mkdtempSync(join(tmpdir(), 'multiproc-bench-'));
+process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
+function measureFresh(w) {
+  const file = join(scratch, 'result.json');
+  const args = [fileURLToPath(import.meta.url), '--workload', w.metric, '--result-file', file, ...(opts.smoke ? ['--smoke'] : [])];
+  const { status, signal } = spawnSync(process.execPath, args, { stdio: 'inherit' });
+  if (status !== 0) return { ours: [], peers: {}, oursError: `the workload's process ended with ${signal ?? `exit code ${status}`}` };
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
 // Samples pooled over rounds, as mp_bench.py pools its rounds.
 const pooled = new Map(workloads.map((w) => [w.metric, { ours: [], peers: {} }]));
 for (let round = 1; round <= rounds; round++) {
@@ -89,22 +129,12 @@ for (let round = 1; round <= rounds; round++) {
     const acc = pooled.get(w.metric);
     process.stdout.write(`[round ${round}/${rounds}] ${w.metric} …`);
     const t0 = performance.now();
-    const ours = mpError ? { error: mpError } : await sample(() => w.ours(mp));
-    if (Array.isArray(ours)) acc.ours.push(...ours);
-    else acc.oursError = ours.error;
-    if (!opts.smoke) {
-      for (const [label, run] of Object.entries(w.peers ?? {})) {
-        const s = await sample(() => run(mp));
-        if (Array.isArray(s)) (acc.peers[label] ??= []).push(...s);
-        else acc.peers[label] = { error: s.error };
-      }
-    } else {
-      // In smoke mode only the cheap baseline of the first workload runs.
-      const [label, run] = Object.entries(w.peers ?? {})[0] ?? [];
-      if (label === 'node -e ""') {
-        const s = await sample(run);
-        if (Array.isArray(s)) (acc.peers[label] ??= []).push(...s);
-      }
+    const got = measureFresh(w);
+    acc.ours.push(...got.ours);
+    if (got.oursError) acc.oursError = got.oursError;
+    for (const [label, s] of Object.entries(got.peers)) {
+      if (!Array.isArray(s)) acc.peers[label] = s; // an error
+      else if (Array.isArray((acc.peers[label] ??= []))) acc.peers[label].push(...s);
     }
     console.log(` ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
