@@ -444,7 +444,8 @@ export class Connection {
    */
   #writeNow(socket: Socket, head: Buffer, payload: Buffer): number {
     const fd = descriptor(socket);
-    if (fd < 0 || !CAN_SPIN || socket.writableLength > 0 || socket.connecting) return 0;
+    // Never while a receive of this process waits (a Pool's parent): spinning here would hold it up.
+    if (fd < 0 || !CAN_SPIN || waiting > 0 || socket.writableLength > 0 || socket.connecting) return 0;
     if (this.#writeSkip > 0) {
       this.#writeSkip--;
       return 0;
