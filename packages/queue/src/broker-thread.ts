@@ -45,7 +45,15 @@ function start(): Broker {
     void worker.terminate();
     throw new ProcessError(`Queue(): the queue broker thread did not start (${waited === 'timed-out' ? 'timed out' : 'failed to listen'} in ${dir})`);
   }
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  process.once('exit', () => {
+    // The broker thread still runs here and may be adding a participant's file as we remove the
+    // directory (a child connecting as this process exits): try again, and never fail the exit.
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 1 });
+    } catch {
+      // Left to the next broker's sweep.
+    }
+  });
   return { dir, secret, next: 0 };
 }
 

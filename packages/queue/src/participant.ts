@@ -111,7 +111,9 @@ export class Participant {
       try {
         reader.push(chunk);
       } catch (err) {
-        this.#fail(new ProcessError(`the queue's broker sent bytes that are not queue messages: ${(err as Error).message}`));
+        // The queue's files gone: its process is ending (or ended) and took them along.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.#fail(this.#gone(err as Error));
+        else this.#fail(new ProcessError(`the queue's broker sent bytes that are not queue messages: ${(err as Error).message}`));
       }
     });
     this.#socket.on('error', (err) => this.#fail(this.#gone(err)));
