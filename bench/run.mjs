@@ -133,8 +133,8 @@ for (let round = 1; round <= rounds; round++) {
     acc.ours.push(...got.ours);
     if (got.oursError) acc.oursError = got.oursError;
     for (const [label, s] of Object.entries(got.peers)) {
-      if (!Array.isArray(s)) acc.peers[label] = s; // an error
-      else if (Array.isArray((acc.peers[label] ??= []))) acc.peers[label].push(...s);
+      if (!Array.isArray(s)) acc.peers[label] = s; // an error: the cell shows it
+      else if (Array.isArray((acc.peers[label] ??= []))) acc.peers[label].push(...s); // unless an earlier round failed
     }
     console.log(` ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }

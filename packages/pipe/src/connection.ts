@@ -65,7 +65,36 @@ const FIRST_BATCH = 512;
 /** Reads that are not into a big message's own buffer land here, and are copied out at once. */
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 
-/** Waits PAUSE_MS without a system call and returns the time: each failed read or write costs an exception (garbage, then GC pauses). */
+/**
+ * Runs `step` (one non-blocking read or write; false when there is nothing more to do) while the
+ * kernel keeps taking or giving bytes. A step that meets EAGAIN is tried again after PAUSE_MS (no
+ * system call meanwhile: each EAGAIN is an exception, garbage for the GC), for at most `stallMs`
+ * after the last progress and SYNC_MS in all. Any other error ends it: the event loop meets it too.
+ */
+function whileFlowing(stallMs: number, step: () => boolean): 'done' | 'stalled' | 'stopped' {
+  const traces = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  const start = performance.now();
+  let stall = start + stallMs;
+  try {
+    for (;;) {
+      try {
+        if (!step()) return 'done';
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return 'stopped';
+        if (pause() < stall) continue;
+        return 'stalled';
+      }
+      const now = performance.now();
+      if (now - start > SYNC_MS) return 'stopped';
+      stall = now + stallMs;
+    }
+  } finally {
+    Error.stackTraceLimit = traces;
+  }
+}
+
+/** Waits PAUSE_MS, spinning, and returns the time. */
 function pause(): number {
   const until = performance.now() + PAUSE_MS;
   let now: number;
@@ -267,31 +296,15 @@ export class Connection {
   /** Reads the rest of the big message under way from this thread, while bytes keep coming (see READ_STALL_MS). */
   #readRest(): void {
     let rest = this.#parser.rest();
-    const fd = descriptor(this.#socket);
+    const fd = rest ? descriptor(this.#socket) : -1;
     if (!rest || fd < 0) return;
-    const traces = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0; // each empty read throws EAGAIN
-    const start = performance.now();
-    let stall = start + READ_STALL_MS;
-    try {
-      while (rest) {
-        let n: number;
-        try {
-          n = readSync(fd, rest, 0, rest.length, null);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'EAGAIN' && pause() < stall) continue;
-          return; // the event loop reads on (and meets any other error itself)
-        }
-        if (n === 0) return;
-        this.#parser.filled(n);
-        rest = this.#parser.rest();
-        const now = performance.now();
-        if (now - start > SYNC_MS) return;
-        stall = now + READ_STALL_MS;
-      }
-    } finally {
-      Error.stackTraceLimit = traces;
-    }
+    // The event loop reads on after a stall, and meets an end of stream or an error itself.
+    whileFlowing(READ_STALL_MS, () => {
+      const n = readSync(fd, rest as Buffer, 0, (rest as Buffer).length, null);
+      if (n === 0) return false;
+      this.#parser.filled(n);
+      return (rest = this.#parser.rest()) !== null;
+    });
   }
 
   #startReading(socket: Socket): void {
@@ -451,30 +464,15 @@ export class Connection {
       return 0;
     }
     const total = head.length + payload.length;
-    const traces = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0; // each full buffer throws EAGAIN
-    const start = performance.now();
-    let stall = start + WRITE_STALL_MS;
     let sent = 0;
-    try {
-      while (sent < total) {
-        try {
-          sent += sent < head.length ? writevSync(fd, [head.subarray(sent), payload]) : writeSync(fd, payload, sent - head.length);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') break;
-          if (pause() < stall) continue;
-          this.#writeBackoff = Math.min(MAX_SKIP, this.#writeBackoff * 2 || 1);
-          this.#writeSkip = this.#writeBackoff;
-          break;
-        }
-        const now = performance.now();
-        if (now - start > SYNC_MS) break;
-        stall = now + WRITE_STALL_MS;
-      }
-    } finally {
-      Error.stackTraceLimit = traces;
-    }
-    if (sent === total) this.#writeBackoff = 0;
+    const ended = whileFlowing(WRITE_STALL_MS, () => {
+      sent += sent < head.length ? writevSync(fd, [head.subarray(sent), payload]) : writeSync(fd, payload, sent - head.length);
+      return sent < total;
+    });
+    if (ended === 'stalled') {
+      this.#writeBackoff = Math.min(MAX_SKIP, this.#writeBackoff * 2 || 1);
+      this.#writeSkip = this.#writeBackoff;
+    } else if (ended === 'done') this.#writeBackoff = 0;
     return sent;
   }
 
