@@ -22,6 +22,8 @@ const WRITE_LIMIT = 4 * 1024 * 1024;
 const MAX_AHEAD = 256;
 const WINDOW_MS = 4;
 const FAST_MS = 0.02;
+/** One sample's most weight: a preemption or a GC pause between two gets is not a slow program. */
+const THINK_CAP_MS = 4 * FAST_MS;
 const SHARED_WINDOW_MS = 1;
 const CALM_MS = 5;
 /** Items this big travel through a file in memory (see T.Spilled). */
@@ -86,8 +88,8 @@ export class Participant {
   #lastAsk = { at: 0, handed: 0 };
   /** What the broker was last told of gets waiting here with nothing to take. */
   #urgentSent = 0;
-  /** The program's time between taking an item and asking for the next (moving average of samples, ms). */
-  #think = 1;
+  /** The program's time between taking an item and asking for the next (moving average of samples, ms; -1 before the first). */
+  #think = -1;
   #handedAt = 0;
   #calmUntil = 0;
   /** No-wait gets asked of the broker and not answered; those asked before a Recall. */
@@ -345,9 +347,10 @@ export class Participant {
   get(block: boolean, ms: number | null, signal: AbortSignal | undefined): Promise<unknown> {
     this.check('get()');
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    // Sampled (one get in 16): reading the clock costs about as much as the rest of a get.
-    if (!this.#alone && (this.#handed & 15) === 0 && this.#handedAt > 0) {
-      this.#think = 0.8 * this.#think + 0.2 * Math.min(1, performance.now() - this.#handedAt);
+    if (this.#handedAt > 0) {
+      const ms = Math.min(THINK_CAP_MS, performance.now() - this.#handedAt);
+      this.#think = this.#think < 0 ? ms : 0.8 * this.#think + 0.2 * ms;
+      this.#handedAt = 0;
     }
     if (this.#items.length > 0 && this.#getters.length === 0) {
       let value: unknown;
@@ -357,6 +360,7 @@ export class Participant {
         return Promise.reject(err as Error);
       } finally {
         this.#askAhead();
+        this.#startThinking();
       }
       return Promise.resolve(value);
     }
@@ -394,7 +398,6 @@ export class Participant {
     this.#handed++;
     // With other consumers the broker reads it to see what we still hold (see T.Recall).
     if (!this.#ownBroker || !this.#alone) this.#writeHanded();
-    if (!this.#alone && (this.#handed & 15) === 0) this.#handedAt = performance.now();
     // A bounded queue's producers wait for this room: tell the broker (once per tick).
     if (this.d.maxsize > 0 && !this.#ackDue) {
       this.#ackDue = true;
@@ -411,7 +414,17 @@ export class Participant {
     return _decodeMessage(data);
   }
 
+  /**
+   * The program's turn starts once our work for its get is done (a write to the broker there is
+   * not its time). A fast program is sampled one get in 16, as reading the clock costs about as
+   * much as the rest of a get; any other at every get, so it is known to be fast again within a few.
+   */
+  #startThinking(): void {
+    if (!this.#alone && ((this.#handed & 15) === 0 || !this.#fast())) this.#handedAt = performance.now();
+  }
+
   #serveGetters(): void {
+    const handed = this.#handed;
     while (this.#items.length > 0 && this.#getters.length > 0) {
       const w = this.#getters.shift()!;
       if (!w.nowait) this.#blocking--;
@@ -425,6 +438,11 @@ export class Participant {
       this.#settle(w, () => w.resolve(value));
     }
     this.#askAhead();
+    if (this.#handed !== handed) this.#startThinking();
+  }
+
+  #fast(): boolean {
+    return this.#think >= 0 && this.#think < FAST_MS;
   }
 
   /** Asks the broker for the items waiting gets need, plus some ahead for a fast consumer. */
@@ -441,7 +459,7 @@ export class Participant {
     const rate = (this.#handed - this.#lastAsk.handed) / Math.max(now - this.#lastAsk.at, 0.001);
     this.#ahead = this.#alone
       ? Math.min(MAX_AHEAD, Math.floor(rate * WINDOW_MS))
-      : this.#think < FAST_MS && now >= this.#calmUntil
+      : this.#fast() && now >= this.#calmUntil
         ? Math.min(MAX_AHEAD, Math.floor(SHARED_WINDOW_MS / Math.max(this.#think, 0.002)))
         : 0;
     this.#lastAsk = { at: now, handed: this.#handed };
