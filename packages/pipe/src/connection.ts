@@ -616,11 +616,11 @@ export class Connection {
    */
   #spin(): boolean {
     const socket = this.#socket;
-    const fd: unknown = (socket as any)?._handle?.fd;
+    const fd = descriptor(socket);
     // Not while the event loop's next read is to go into a big message's buffer: Node picked that
     // buffer after the last read, and bytes read here would land before it.
     if (waiting > 0 || !CAN_SPIN || this.#target) return false;
-    if (!socket || typeof fd !== 'number' || fd < 0 || this.#eof || this.#error || this.#closed) return (this.#quick = false);
+    if (!socket || fd < 0 || this.#eof || this.#error || this.#closed) return (this.#quick = false);
     this.#want();
     this.#flushBatch(); // what we sent this tick goes first: the answer we wait for may be to it
     const traces = Error.stackTraceLimit;

@@ -6,7 +6,7 @@ import { Empty, Full, ProcessError } from '@multiproc/errors';
 import { _decodeMessage, _encodeMessage } from '@multiproc/pipe';
 import { isOwnBroker } from './broker-thread';
 import { Fifo } from './fifo';
-import { FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, type QueueDescriptor } from './wire';
+import { f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, type QueueDescriptor } from './wire';
 
 /** Frames are gathered into one write per tick, or sooner once this many bytes wait. */
 const BATCH = 64 * 1024;
@@ -571,11 +571,7 @@ export class Participant {
         this.#staleTries = this.#tries;
         this.#ahead = 0;
         this.#calmUntil = performance.now() + CALM_MS;
-        const f = Buffer.allocUnsafe(HEADER + 8);
-        f.writeUInt32LE(8, 0);
-        f[4] = T.Returned;
-        f.writeDoubleLE(this.#handed, HEADER);
-        this.#appendFrame(f);
+        this.#appendFrame(f64Frame(T.Returned, this.#handed));
         this.#askAhead();
         this.#flushBatch();
         return;

@@ -70,6 +70,14 @@ export function u32Frame(type: T, n: number): Buffer {
   return f;
 }
 
+export function f64Frame(type: T, v: number): Buffer {
+  const f = Buffer.allocUnsafe(HEADER + 8);
+  f.writeUInt32LE(8, 0);
+  f[4] = type;
+  f.writeDoubleLE(v, HEADER);
+  return f;
+}
+
 const EMPTY = Buffer.alloc(0);
 
 /**
