@@ -33,3 +33,12 @@ export interface SpareWarmUpMessage {
 export interface SpareReadyMessage {
   multiproc: 'spare-ready';
 }
+
+/**
+ * A child's last message, from its 'exit' event: it is ending with this code. Node can hang in
+ * its own exit after that (nodejs/node#54918); the parent then ends it (see SpawnPopen).
+ */
+export interface ExitingMessage {
+  multiproc: 'exiting';
+  code: number;
+}

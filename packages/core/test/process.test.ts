@@ -121,6 +121,14 @@ describe('exit codes', () => {
     expect((await run({ target: ref('setsExitCode'), args: [4] })).exitCode).toBe(4);
   });
 
+  it("is the child's own code when the child hangs after it exited, and the child is ended", async () => {
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+    const p = await run({ target: ref('hangsInExit'), args: [5] });
+    expect(p.exitCode).toBe(5);
+    expect(() => process.kill(p.pid!, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    expect((await warned).message).toMatch(new RegExp(`process ${p.pid} was still there .* exited with code 5 .*killed it`));
+  }, 20_000);
+
   it('is -15 after terminate() and -9 after kill()', async () => {
     const a = new Process({ target: ref('forever') });
     a.start();

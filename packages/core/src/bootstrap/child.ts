@@ -4,7 +4,7 @@ import { listenForHandles, receiveHandle } from '../handles';
 import { ParentProcess } from '../parent-process';
 import { Process, processInternals } from '../process';
 import { countedChannel, routeParent } from '../route';
-import { isBootstrapMessage, SPARE_ENV, type BootstrapMessage, type SpareReadyMessage } from '../protocol';
+import { isBootstrapMessage, SPARE_ENV, type BootstrapMessage, type ExitingMessage, type SpareReadyMessage } from '../protocol';
 import { loads, type RebuildContext } from '../reduction';
 import { state } from '../state';
 import { loadTarget, TargetLoadError } from '../target/load';
@@ -44,6 +44,7 @@ export async function runChildProcess(): Promise<never> {
   state.startMethod = prep.startMethod;
   state.lineage = prep.lineage;
   state.parent = new ParentProcess(prep.parentName, prep.parentPid, watchParent());
+  process.once('exit', announceExit);
 
   let code = 1;
   try {
@@ -158,6 +159,20 @@ function watchParent(): Sentinel {
   if (!process.connected) onGone();
   else process.once('disconnect', onGone);
   return sentinel;
+}
+
+/**
+ * Tells the parent the exit code before Node's own exit runs (first of the 'exit' listeners: ours
+ * is added before the target's module loads). A small message on an idle channel is written
+ * at once, so it leaves even though nothing runs after 'exit'.
+ */
+function announceExit(code: number): void {
+  if (!process.connected) return;
+  try {
+    process.send!({ multiproc: 'exiting', code } satisfies ExitingMessage, () => {});
+  } catch {
+    // The parent is gone: nobody waits for the code.
+  }
 }
 
 /** As Python prints `Process <name>:` and the traceback. */
