@@ -103,6 +103,11 @@ function pause(): number {
 }
 const PAUSE_MS = 0.002;
 
+/** Whether `a` and `b` start at the same byte of the same memory. */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.buffer === b.buffer && a.byteOffset === b.byteOffset;
+}
+
 /** The socket's file descriptor, or -1 (not connected yet, closed, or not a descriptor). */
 function descriptor(socket: Socket | null): number {
   const fd: unknown = (socket as any)?._handle?.fd;
@@ -162,11 +167,21 @@ export class Connection {
   /** Quick answers still to see before spinning again, and the next such penalty (see MAX_SKIP). */
   #skip = 0;
   #backoff = 0;
-  #parser = new FrameParser((frame) => {
-    this.#frames.push(frame);
-    this.#queuedBytes += frame.payload.length;
-    this.#bigLast = frame.payload.length >= BIG;
-  });
+  #parser = new FrameParser(
+    (frame) => {
+      this.#frames.push(frame);
+      this.#queuedBytes += frame.payload.length;
+      this.#bigLast = frame.payload.length >= BIG;
+    },
+    (length) => this.#claim(length),
+  );
+  /**
+   * A waiting recvBytesInto's buffer, first in line: the next big message is read straight into
+   * it (no buffer of its own, no copy). Once claimed, `#claimed` is the message's bytes there
+   * until that receive takes them; anyone else gets a copy.
+   */
+  #into: Buffer | null = null;
+  #claimed: Buffer | null = null;
   /** Big messages to leave to the event loop, and how many the next reader stall makes it (see #writeNow). */
   #writeSkip = 0;
   #writeBackoff = 0;
@@ -274,7 +289,7 @@ export class Connection {
   /** `n` bytes were read into `buf`; false stops reading. */
   #onRead(n: number, buf: Buffer): boolean {
     try {
-      if (buf === this.#target) this.#parser.filled(n);
+      if (buf === this.#target) this.#parser.filled(n, buf);
       else this.#parser.push(Buffer.from(buf.subarray(0, n))); // a copy: the scratch buffer is reused
       // Somebody waits and a big message is under way: read its rest here (Node picks the next
       // read's buffer after this callback, so the stream stays in order).
@@ -302,7 +317,7 @@ export class Connection {
     whileFlowing(READ_STALL_MS, () => {
       const n = readSync(fd, rest as Buffer, 0, (rest as Buffer).length, null);
       if (n === 0) return false;
-      this.#parser.filled(n);
+      this.#parser.filled(n, rest as Buffer);
       return (rest = this.#parser.rest()) !== null;
     });
   }
@@ -513,7 +528,7 @@ export class Connection {
     // A message already here resolves without waiting (one promise, no extra turns).
     if (this.#head < this.#frames.length || (this.#quick && this.#spin())) {
       try {
-        return Promise.resolve(toValue(this.#shift()));
+        return Promise.resolve(toValue(this.#take(undefined)));
       } catch (err) {
         return Promise.reject(err);
       }
@@ -549,11 +564,36 @@ export class Connection {
     if (!Number.isInteger(offset) || offset < 0 || offset > target.length) {
       throw new RangeError(`recvBytesInto: offset must be an integer from 0 to ${target.length}, got ${offset}`);
     }
-    return this.#next(options?.signal, 'recvBytesInto(buf)').then(({ payload }) => {
-      if (payload.length > target.length - offset) throw new BufferTooShort(Buffer.from(payload));
-      payload.copy(target, offset);
+    const into = target.subarray(offset);
+    // Only the receive first in line may offer its buffer: the next message is then its own.
+    const offered = into.length >= BIG && this.#head === this.#frames.length && this.#wakers.size === 0 && !this.#into && !this.#claimed;
+    if (offered) this.#into = into;
+    const received = this.#next(options?.signal, 'recvBytesInto(buf)', into).then(({ payload }) => {
+      if (payload.length > into.length) throw new BufferTooShort(Buffer.from(payload));
+      if (!sameBytes(payload, into)) payload.copy(into);
       return payload.length;
     });
+    return offered ? received.finally(() => this.#withdraw(into)) : received;
+  }
+
+  /** The parser's question: where the big message whose header just came goes (see #into). */
+  #claim(length: number): Buffer | null {
+    const into = this.#into;
+    if (!into || length > into.length || this.#head < this.#frames.length) return null;
+    this.#into = null;
+    return (this.#claimed = into.subarray(0, length));
+  }
+
+  /** A receive that offered `into` ended (it may have given up): what is still in `into` moves out. */
+  #withdraw(into: Buffer): void {
+    if (this.#into === into) this.#into = null;
+    const claimed = this.#claimed;
+    if (!claimed || !sameBytes(claimed, into)) return;
+    this.#claimed = null;
+    this.#parser.disown(claimed);
+    for (let i = this.#head; i < this.#frames.length; i++) {
+      if (this.#frames[i].payload === claimed) this.#frames[i] = { kind: this.#frames[i].kind, payload: Buffer.from(claimed) };
+    }
   }
 
   /** Whether a message (or the end of the stream) is ready, waiting up to `timeout` seconds. */
@@ -585,7 +625,8 @@ export class Connection {
     }
   }
 
-  async #next(signal: AbortSignal | undefined, what: string): Promise<Frame> {
+  /** The next message; `into` is the buffer of the recvBytesInto asking, if one is. */
+  async #next(signal: AbortSignal | undefined, what: string, into?: Buffer): Promise<Frame> {
     if (!this.#readiness.ready() && !(this.#quick && this.#spin())) {
       const waited = performance.now();
       waiting++;
@@ -599,7 +640,7 @@ export class Connection {
       else if (this.#skip > 0) this.#quick = --this.#skip === 0;
       else this.#quick = true;
     }
-    if (this.#head < this.#frames.length) return this.#shift();
+    if (this.#head < this.#frames.length) return this.#take(into);
     if (this.#closed) throw this.#closedError(`${what}:`);
     if (this.#error) throw this.#error;
     if (this.#parser.partial) throw new EOFError('the peer closed the connection in the middle of a message');
@@ -654,6 +695,14 @@ export class Connection {
     this.#backoff = Math.min(MAX_SKIP, this.#backoff * 2 || 1);
     this.#skip = this.#backoff;
     return (this.#quick = false);
+  }
+
+  /** The oldest message, for the receive with buffer `into`: bytes claimed in another's buffer are copied. */
+  #take(into: Buffer | undefined): Frame {
+    const frame = this.#shift();
+    if (frame.payload !== this.#claimed) return frame;
+    this.#claimed = null;
+    return into && sameBytes(frame.payload, into) ? frame : { kind: frame.kind, payload: Buffer.from(frame.payload) };
   }
 
   /** The oldest message read; there is one. */

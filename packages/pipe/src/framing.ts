@@ -39,7 +39,14 @@ export class FrameParser {
   #big: Buffer | null = null;
   #fill = 0;
 
-  constructor(private readonly onFrame: (frame: Frame) => void) {}
+  /**
+   * `claim(length)` may offer the buffer a big frame's bytes go into (a waiting recvBytesInto's),
+   * exactly `length` long; otherwise the frame gets a buffer of its own.
+   */
+  constructor(
+    private readonly onFrame: (frame: Frame) => void,
+    private readonly claim: (length: number) => Buffer | null = () => null,
+  ) {}
 
   /** Bytes of an incomplete frame held: a stream that ends here ended mid-message. */
   get partial(): number {
@@ -57,7 +64,7 @@ export class FrameParser {
     if (!this.#big) {
       if (this.#length < BIG) return null;
       // Its header is here: from now on the message fills its own buffer.
-      const big = Buffer.allocUnsafe(this.#length);
+      const big = this.claim(this.#length) ?? Buffer.allocUnsafe(this.#length);
       let off = 0;
       for (const c of this.#chunks) off += c.copy(big, off);
       this.#chunks = [];
@@ -68,10 +75,23 @@ export class FrameParser {
     return this.#big.subarray(this.#fill);
   }
 
-  /** `n` bytes were read into `target()` or `rest()`. */
-  filled(n: number): void {
+  /**
+   * `n` bytes were read into `into`, what `target()` or `rest()` gave. They are copied when the
+   * frame moved to another buffer since (see `disown`).
+   */
+  filled(n: number, into: Buffer): void {
+    const big = this.#big!;
+    if (into.buffer !== big.buffer || into.byteOffset !== big.byteOffset + this.#fill) into.copy(big, this.#fill, 0, n);
     this.#fill += n;
     if (this.#fill === this.#big!.length) this.#finishBig();
+  }
+
+  /** When the frame under way fills `buf` (a claimed buffer given back), it moves to a buffer of its own. */
+  disown(buf: Buffer): void {
+    const big = this.#big;
+    if (!big || big.buffer !== buf.buffer || big.byteOffset !== buf.byteOffset) return;
+    this.#big = Buffer.allocUnsafe(big.length);
+    big.copy(this.#big, 0, 0, this.#fill);
   }
 
   #finishBig(): void {

@@ -375,6 +375,60 @@ describe('Connections in child processes', () => {
     go.close();
   });
 
+  it('recvBytesInto takes big messages straight into its buffer; messages others receive never share it', async () => {
+    const sizes = [2 ** 20, 10, 3 * 2 ** 20 + 7, 64 * 1024 + 1, 0, 2 ** 20, 5 * 2 ** 20, 17];
+    const [go, childGo] = Pipe();
+    const { a, p } = childOnPipe('sendsBig', childGo, sizes);
+    const into = Buffer.alloc(5 * 2 ** 20 + 3);
+    const kept: Buffer[] = [];
+    const receiveAll = async () => {
+      for (let i = 0; i < sizes.length; i++) {
+        const expected = Buffer.alloc(sizes[i], i + 1);
+        if (i % 2 === 0) {
+          expect(await a.recvBytesInto(into, 3)).toBe(sizes[i]);
+          expect(into.subarray(3, 3 + sizes[i]).equals(expected)).toBe(true);
+        } else {
+          const got = await a.recvBytes();
+          expect(got.equals(expected)).toBe(true);
+          kept.push(got);
+        }
+      }
+    };
+    await receiveAll(); // read as they come
+    await go.send('late');
+    expect(await go.recv()).toBe('queued');
+    await receiveAll(); // all queued first
+    // Later receives into `into` changed none of the messages received by recvBytes.
+    kept.forEach((got, k) => expect(got.equals(Buffer.alloc(sizes[(k % 4) * 2 + 1], (k % 4) * 2 + 2))).toBe(true));
+    await p.join();
+    a.close();
+    go.close();
+  });
+
+  it('a recvBytesInto given up halfway through a big message leaves the whole message to the next receive', async () => {
+    const length = 4 * 2 ** 20;
+    const { a, p } = childOnPipe('sendsInHalves', length);
+    const into = Buffer.alloc(length);
+    const stop = new AbortController();
+    const given = a.recvBytesInto(into, 0, { signal: stop.signal });
+    // The first half lands in `into` itself (the child then waits for 'rest').
+    for (let turns = 0; into[length / 2 - 1] !== 1; turns++) {
+      expect(turns).toBeLessThan(20_000);
+      await turn();
+    }
+    stop.abort();
+    await expect(given).rejects.toThrow(/abort/i);
+    into.fill(0); // ours again
+    await a.send('rest');
+    const whole = await a.recvBytes();
+    expect(whole.length).toBe(length);
+    expect(whole.equals(Buffer.alloc(length, 1))).toBe(true);
+    expect(await a.recv()).toBe('after');
+    await p.join();
+    expect(p.exitCode).toBe(0);
+    a.close();
+  });
+
   it('a child blocked sending to a reader that dies ends promptly', async () => {
     const run = runNode(fileURLToPath(new URL('./fixtures/parent-dies.mjs', import.meta.url)));
     const child = Number((await run.line(/^child (\d+)$/))[1]);
