@@ -11,6 +11,7 @@ export function encodeMessage(obj: unknown, what: string): Buffer {
   return encodePlain(obj, messageContext) ?? dumps(obj, messageContext, what);
 }
 
-export function decodeMessage(data: Buffer): unknown {
-  return decode(data, messageContext, messageContext);
+/** The message in `data` from `start` on. */
+export function decodeMessage(data: Buffer, start = 0): unknown {
+  return decode(data, messageContext, messageContext, start);
 }

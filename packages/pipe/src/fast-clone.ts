@@ -42,6 +42,11 @@ const GIVE_UP = Symbol('give up');
 const LONG_ARRAY = 256;
 const LONG_MESSAGE = 4096;
 const INDEX = /^(?:0|[1-9]\d*)$/;
+/** Whether `k` is an array index key; most keys are rejected on their first character, without the regex. */
+const isIndex = (k: string): boolean => {
+  const c = k.charCodeAt(0);
+  return c >= 0x30 && c <= 0x39 && INDEX.test(k);
+};
 const MAX_OBJECTS = 64;
 
 class Encoder {
@@ -64,11 +69,23 @@ class Encoder {
 
   string(s: string): void {
     const n = s.length;
-    for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0xff) throw GIVE_UP;
     this.byte(T_ONE_BYTE);
     this.varint(n);
     if (this.pos + n > this.buf.length) throw GIVE_UP;
-    this.pos += this.buf.write(s, this.pos, 'latin1');
+    const buf = this.buf;
+    const at = this.pos;
+    // Short strings (keys, mostly) are copied here: a call into C++ costs more than the loop.
+    if (n <= 32) {
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0xff) throw GIVE_UP;
+        buf[at + i] = c;
+      }
+      this.pos = at + n;
+      return;
+    }
+    for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0xff) throw GIVE_UP;
+    this.pos += buf.write(s, at, 'latin1');
   }
 
   value(v: unknown): void {
@@ -119,7 +136,7 @@ class Encoder {
     let count = 0;
     for (const k in o) {
       if (!Object.prototype.hasOwnProperty.call(o, k)) throw GIVE_UP; // inherited enumerable
-      if (INDEX.test(k)) throw GIVE_UP; // v8 writes index keys as numbers, first
+      if (isIndex(k)) throw GIVE_UP; // v8 writes index keys as numbers, first
       const d = Object.getOwnPropertyDescriptor(o, k)!;
       if (!('value' in d)) throw GIVE_UP; // accessors: v8 calls getters, leave that to it
       this.string(k);
@@ -161,14 +178,15 @@ class Decoder {
 
   varint(): number {
     let n = 0;
-    let shift = 0;
+    // A multiplier, not 2 ** shift: a variable power is a call to pow() per byte.
+    let scale = 1;
     for (;;) {
       if (this.pos >= this.buf.length) throw GIVE_UP;
       const b = this.buf[this.pos++];
-      n += (b & 0x7f) * 2 ** shift;
+      n += (b & 0x7f) * scale;
       if (b < 0x80) return n;
-      shift += 7;
-      if (shift > 28) throw GIVE_UP;
+      scale *= 0x80;
+      if (scale > 2 ** 28) throw GIVE_UP;
     }
   }
 
@@ -253,13 +271,20 @@ class Decoder {
 const decoder = new Decoder();
 
 /** `loads(data, ctx)`, decoding plain data in JavaScript and the rest through v8. */
-export function decode(data: Buffer, ctx: RebuildContext, tctx: TransferContext): unknown {
+/** A byte loop: Buffer#compare validates its five arguments, which costs more than the 2-3 bytes compared. */
+function startsWith(data: Buffer, start: number, pre: Buffer): boolean {
+  for (let i = 0; i < pre.length; i++) if (data[start + i] !== pre[i]) return false;
+  return true;
+}
+
+export function decode(data: Buffer, ctx: RebuildContext, tctx: TransferContext, start = 0): unknown {
   const pre = header(tctx);
+  const length = data.length - start;
   // Big messages are v8's to decode: its deserializer is faster there.
-  if (data.length > pre.length && data.length <= LONG_MESSAGE && data.compare(pre, 0, pre.length, 0, pre.length) === 0) {
+  if (length > pre.length && length <= LONG_MESSAGE && startsWith(data, start, pre)) {
     const d = decoder;
     d.buf = data;
-    d.pos = pre.length;
+    d.pos = start + pre.length;
     try {
       const v = d.value();
       if (d.pos === data.length) return v;
@@ -269,5 +294,5 @@ export function decode(data: Buffer, ctx: RebuildContext, tctx: TransferContext)
       d.buf = null!;
     }
   }
-  return loads(data, ctx);
+  return loads(start === 0 ? data : data.subarray(start), ctx);
 }

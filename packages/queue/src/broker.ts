@@ -12,7 +12,9 @@ import { workerData } from 'node:worker_threads';
 import { Backlog, type Entry } from './backlog';
 import { Fifo } from './fifo';
 import {
+  EMPTY,
   FrameReader,
+  HEADER,
   frame,
   signedFields,
   handedFile,
@@ -125,8 +127,9 @@ function room(q: Queue): number {
   return q.maxsize - (q.items.length + q.inflight + q.granted);
 }
 
-function onFrame(c: Conn, type: number, payload: Buffer, whole: Buffer): void {
+function onFrame(c: Conn, type: number, whole: Buffer): void {
   const q = c.queue;
+  const payload = type === T.Item || type === T.Spilled ? EMPTY : whole.subarray(HEADER);
   if (!q) {
     if (type !== T.Hello) throw new Error('the first message must be a greeting');
     const d = JSON.parse(payload.toString()) as QueueDescriptor;
@@ -447,7 +450,7 @@ const server = createServer({ allowHalfOpen: true }, (socket) => {
     handedFd: -1,
     consumer: false,
   };
-  c.reader = new FrameReader((type, payload, whole) => onFrame(c, type, payload, whole));
+  c.reader = new FrameReader((type, whole) => onFrame(c, type, whole));
   socket.on('data', (chunk: Buffer) => {
     try {
       c.reader.push(chunk);

@@ -12,8 +12,12 @@ export interface Parsed {
   signal: AbortSignal | undefined;
 }
 
+/** `put(x)`/`get()` with no arguments, the common case: no object per call. */
+const BLOCKING: Parsed = Object.freeze({ block: true, ms: null, signal: undefined });
+
 /** Accepts Python's positional form `(block, timeout)` and the options object `{ block, timeout, signal }`. */
 export function blockingOptions(arg: unknown, timeout: unknown, what: string): Parsed {
+  if (arg === undefined && timeout === undefined) return BLOCKING;
   if (arg !== null && typeof arg === 'object') {
     if (timeout !== undefined) throw new TypeError(`${what}: pass either an options object or (block, timeout), not both`);
     const { block = true, timeout: t, signal, ...rest } = arg as BlockingOptions;

@@ -6,7 +6,7 @@ import { Empty, Full, ProcessError } from '@multiproc/errors';
 import { _decodeMessage, _encodeMessage } from '@multiproc/pipe';
 import { isOwnBroker } from './broker-thread';
 import { Fifo } from './fifo';
-import { f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, type QueueDescriptor } from './wire';
+import { EMPTY, f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, type QueueDescriptor } from './wire';
 
 /** Frames are gathered into one write per tick, or sooner once this many bytes wait. */
 const BATCH = 64 * 1024;
@@ -108,7 +108,7 @@ export class Participant {
     this.#ownBroker = isOwnBroker(d.dir);
     this.#socket = connect({ path: join(d.dir, 'queue.sock') });
     this.#socket.unref();
-    const reader = new FrameReader((type, payload, whole) => this.#onFrame(type, payload, whole));
+    const reader = new FrameReader((type, whole) => this.#onFrame(type, whole));
     this.#socket.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk);
@@ -406,9 +406,8 @@ export class Participant {
         if (!this.#closed && !this.#failure) this.#appendFrame(wantFrame(0, this.#handed, this.#urgentSent));
       });
     }
-    const payload = whole.subarray(HEADER);
-    if (whole[4] !== T.Spilled) return _decodeMessage(payload);
-    const file = join(this.d.dir, payload.toString());
+    if (whole[4] !== T.Spilled) return _decodeMessage(whole, HEADER);
+    const file = join(this.d.dir, whole.toString('utf8', HEADER));
     const data = readFileSync(file);
     unlinkSync(file);
     return _decodeMessage(data);
@@ -527,7 +526,8 @@ export class Participant {
 
   // ---- from the broker
 
-  #onFrame(type: number, payload: Buffer, whole: Buffer): void {
+  #onFrame(type: number, whole: Buffer): void {
+    const payload = type === T.Item || type === T.Spilled ? EMPTY : whole.subarray(HEADER);
     switch (type) {
       case T.Hello:
         this.#slot = payload.readUInt32LE(0);

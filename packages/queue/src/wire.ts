@@ -78,12 +78,13 @@ export function f64Frame(type: T, v: number): Buffer {
   return f;
 }
 
-const EMPTY = Buffer.alloc(0);
+export const EMPTY = Buffer.alloc(0);
 
 /**
- * Splits a byte stream into frames. Payloads are views of the chunks read (copied only when a
+ * Splits a byte stream into frames. Frames are views of the chunks read (copied only when a
  * frame spans chunks), and memory holds what arrived, never what a bogus header claims.
- * `onFrame` gets the whole frame too, so a relay can pass it on unchanged.
+ * `onFrame` gets the whole frame, header included, so a relay can pass it on unchanged; its
+ * payload starts at HEADER (a view of it is made only where needed: items are most frames).
  */
 export class FrameReader {
   #chunks: Buffer[] = [];
@@ -91,7 +92,7 @@ export class FrameReader {
   /** Bytes the frame at the head needs in all, once its header has arrived. */
   #need = HEADER;
 
-  constructor(private readonly onFrame: (type: number, payload: Buffer, whole: Buffer) => void) {}
+  constructor(private readonly onFrame: (type: number, whole: Buffer) => void) {}
 
   /** Bytes of an incomplete frame: a stream that ends with some ended mid-frame. */
   get partial(): number {
@@ -118,7 +119,7 @@ export class FrameReader {
         this.#need = HEADER + length;
         break;
       }
-      this.onFrame(type, buf.subarray(off + HEADER, end), buf.subarray(off, end));
+      this.onFrame(type, buf.subarray(off, end));
       off = end;
     }
     buf = buf.subarray(off);
