@@ -202,9 +202,15 @@ function judge(target, row) {
 }
 
 printTable(rows);
+// Node 20 reads and parses this CA bundle at every process start (Node >= 22 when TLS first
+// needs it): each Node process here then boots ~30 ms slower, ours and the baselines alike.
+const extraCaCerts = Boolean(process.env.NODE_EXTRA_CA_CERTS) && Number(process.versions.node.split('.')[0]) < 22;
+if (extraCaCerts) {
+  console.log(`note: NODE_EXTRA_CA_CERTS is set, and Node ${process.version} parses it at every start: the process rows are slower by that; \`env -u NODE_EXTRA_CA_CERTS\` measures without it`);
+}
 const out = new URL('./results/latest.json', import.meta.url);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(out, JSON.stringify({ meta: { node: process.version, cpus: cpus().length, smoke: opts.smoke, rounds, date: new Date().toISOString(), size }, rows }, null, 2));
+writeFileSync(out, JSON.stringify({ meta: { node: process.version, cpus: cpus().length, smoke: opts.smoke, rounds, date: new Date().toISOString(), extraCaCerts, size }, rows }, null, 2));
 console.log(`wrote ${out.pathname}`);
 if (opts.chart) {
   await writeChart(rows, opts['chart-out']);
