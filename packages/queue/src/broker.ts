@@ -6,7 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { closeSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { Backlog, type Entry } from './backlog';
@@ -100,6 +100,7 @@ const touched = new Set<Conn>();
 /** Queues whose state changed in this batch. */
 const dirty = new Set<Queue>();
 const f64 = Buffer.alloc(16);
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 const ONE = Buffer.from([1]);
 const ZERO = Buffer.from([0]);
 
@@ -429,10 +430,10 @@ function leave(c: Conn): void {
   settle();
 }
 
-const server = createServer({ allowHalfOpen: true }, (socket) => {
+const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (accepted) => {
   const c: Conn = {
     id: nextId++,
-    socket,
+    socket: null!,
     reader: null!,
     queue: null,
     slot: -1,
@@ -451,22 +452,38 @@ const server = createServer({ allowHalfOpen: true }, (socket) => {
     consumer: false,
   };
   c.reader = new FrameReader((type, whole) => onFrame(c, type, whole));
-  socket.on('data', (chunk: Buffer) => {
+  let refused = false;
+  const socket = (c.socket = reading(accepted, (chunk) => {
+    if (refused) return false;
     try {
       c.reader.push(chunk);
     } catch (err) {
       // Garbage or a forged greeting: say why, drop this participant, keep serving the others.
+      refused = true;
       socket.end(frame(T.Error, Buffer.from((err as Error).message)), () => socket.destroy());
-      socket.removeAllListeners('data');
       leave(c);
-      return;
+      return false;
     }
     settle();
-  });
+    return true;
+  }));
   socket.on('end', () => socket.end());
   socket.on('error', () => socket.destroy());
   socket.on('close', () => leave(c));
 });
+
+/**
+ * Our own Socket over an accepted (paused) one's handle, reading with `onread` into one scratch
+ * buffer, each read copied out at once: no stream machinery per read. `onData` returning false
+ * stops reading.
+ */
+function reading(accepted: Socket, onData: (chunk: Buffer) => boolean): Socket {
+  const handle = (accepted as any)._handle;
+  (accepted as any)._handle = null;
+  accepted.destroy(); // the old wrapper only: it has no handle any more
+  const onread = { buffer: SCRATCH, callback: (n: number, buf: Buffer) => onData(Buffer.from(buf.subarray(0, n))) };
+  return new Socket({ handle, readable: true, writable: true, allowHalfOpen: true, onread } as object);
+}
 server.on('error', (err) => {
   Atomics.store(flag, 0, 2);
   Atomics.notify(flag, 0);

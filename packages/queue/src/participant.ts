@@ -42,6 +42,8 @@ interface Putter extends Waiter {
 }
 
 const RESOLVED = Promise.resolve();
+/** Where every queue connection of this process reads; each read is copied out at once. */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 /** A closed queue's error: for-await ends quietly on it. */
 export const CLOSED = Symbol('multiproc.queue.closed');
 
@@ -106,18 +108,22 @@ export class Participant {
 
   constructor(readonly d: QueueDescriptor) {
     this.#ownBroker = isOwnBroker(d.dir);
-    this.#socket = connect({ path: join(d.dir, 'queue.sock') });
-    this.#socket.unref();
     const reader = new FrameReader((type, whole) => this.#onFrame(type, whole));
-    this.#socket.on('data', (chunk: Buffer) => {
-      try {
-        reader.push(chunk);
-      } catch (err) {
-        // The queue's files gone: its process is ending (or ended) and took them along.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.#fail(this.#gone(err as Error));
-        else this.#fail(new ProcessError(`the queue's broker sent bytes that are not queue messages: ${(err as Error).message}`));
-      }
-    });
+    // Read with `onread` into one scratch buffer, copied out at once: no stream machinery per read.
+    const onread = {
+      buffer: SCRATCH,
+      callback: (n: number, buf: Buffer) => {
+        try {
+          reader.push(Buffer.from(buf.subarray(0, n)));
+        } catch (err) {
+          // The queue's files gone: its process is ending (or ended) and took them along.
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.#fail(this.#gone(err as Error));
+          else this.#fail(new ProcessError(`the queue's broker sent bytes that are not queue messages: ${(err as Error).message}`));
+        }
+      },
+    };
+    this.#socket = connect({ path: join(d.dir, 'queue.sock'), onread } as object as { path: string });
+    this.#socket.unref();
     this.#socket.on('error', (err) => this.#fail(this.#gone(err)));
     this.#socket.on('close', () => {
       this.#release();
