@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect, type OnReadOpts, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { abortError, atChildExit } from '@multiproc/core';
 import { Empty, Full, ProcessError } from '@multiproc/errors';
@@ -110,9 +110,9 @@ export class Participant {
     this.#ownBroker = isOwnBroker(d.dir);
     const reader = new FrameReader((type, whole) => this.#onFrame(type, whole));
     // Read with `onread` into one scratch buffer, copied out at once: no stream machinery per read.
-    const onread = {
+    const onread: OnReadOpts = {
       buffer: SCRATCH,
-      callback: (n: number, buf: Buffer) => {
+      callback: (n, buf) => {
         try {
           reader.push(Buffer.from(buf.subarray(0, n)));
         } catch (err) {
@@ -120,9 +120,10 @@ export class Participant {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.#fail(this.#gone(err as Error));
           else this.#fail(new ProcessError(`the queue's broker sent bytes that are not queue messages: ${(err as Error).message}`));
         }
+        return true;
       },
     };
-    this.#socket = connect({ path: join(d.dir, 'queue.sock'), onread } as object as { path: string });
+    this.#socket = connect({ path: join(d.dir, 'queue.sock'), onread });
     this.#socket.unref();
     this.#socket.on('error', (err) => this.#fail(this.#gone(err)));
     this.#socket.on('close', () => {
