@@ -23,6 +23,7 @@ import {
   sizeOffset,
   T,
   u32Frame,
+  writeNow,
   type QueueDescriptor,
 } from './wire';
 
@@ -398,9 +399,10 @@ function publishVersion(): void {
 
 /** Small frames are joined into one write; big ones go as they are (no copy). */
 function write(socket: Socket, frames: Buffer[]): void {
-  if (frames.length === 1) socket.write(frames[0]);
-  else if (frames.length * 4096 > frames.reduce((n, f) => n + f.length, 0)) socket.write(Buffer.concat(frames));
-  else {
+  if (frames.length === 1 || frames.length * 4096 > frames.reduce((n, f) => n + f.length, 0)) {
+    const rest = writeNow(socket, frames.length === 1 ? frames[0] : Buffer.concat(frames));
+    if (rest.length > 0) socket.write(rest);
+  } else {
     socket.cork();
     for (const f of frames) socket.write(f);
     socket.uncork();

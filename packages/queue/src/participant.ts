@@ -6,7 +6,7 @@ import { Empty, Full, ProcessError } from '@multiproc/errors';
 import { _decodeMessage, _encodeMessage } from '@multiproc/pipe';
 import { isOwnBroker } from './broker-thread';
 import { Fifo } from './fifo';
-import { EMPTY, f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, type QueueDescriptor } from './wire';
+import { EMPTY, f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, writeNow, type QueueDescriptor } from './wire';
 
 /** Frames are gathered into one write per tick, or sooner once this many bytes wait. */
 const BATCH = 64 * 1024;
@@ -248,6 +248,8 @@ export class Participant {
 
   #write(bytes: Buffer): void {
     if (this.#socket.destroyed) return;
+    bytes = writeNow(this.#socket, bytes);
+    if (bytes.length === 0) return;
     unflushed.add(this);
     const release = this.#hold();
     this.#socket.write(bytes, () => {

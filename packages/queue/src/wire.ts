@@ -1,3 +1,5 @@
+import { writeSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
 /**
@@ -79,6 +81,21 @@ export function f64Frame(type: T, v: number): Buffer {
 }
 
 export const EMPTY = Buffer.alloc(0);
+
+/**
+ * When nothing waits in `socket`'s own queue, writes what the kernel takes of `bytes` at once,
+ * from this thread (a stream write costs several times the system call). Returns the rest, for
+ * the socket to write after it, in order; an error is the socket's to meet and report.
+ */
+export function writeNow(socket: Socket, bytes: Buffer): Buffer {
+  const fd: unknown = (socket as any)._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0 || socket.writableLength > 0 || socket.connecting) return bytes;
+  try {
+    return bytes.subarray(writeSync(fd, bytes));
+  } catch {
+    return bytes; // EAGAIN (the kernel's buffer is full) or an error the socket meets too
+  }
+}
 
 /**
  * Splits a byte stream into frames. Frames are views of the chunks read (copied only when a
