@@ -627,7 +627,8 @@ export class Connection {
 
   /** The next message; `into` is the buffer of the recvBytesInto asking, if one is. */
   async #next(signal: AbortSignal | undefined, what: string, into?: Buffer): Promise<Frame> {
-    if (!this.#readiness.ready() && !(this.#quick && this.#spin())) {
+    // A loop: another receive woken by the same message may have taken it.
+    while (!this.#readiness.ready() && !(this.#quick && this.#spin())) {
       const waited = performance.now();
       waiting++;
       try {

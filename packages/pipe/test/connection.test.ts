@@ -127,6 +127,20 @@ describe('Pipe and Connection in one process', () => {
     a.close();
   });
 
+  it('receives waiting together each get a message: one arriving alone goes to one, the other waits on', async () => {
+    const [a, b] = Pipe();
+    const both = Promise.all([b.recv(), b.recv(), b.recvBytes()]);
+    await a.send(1);
+    expect(await b.poll(10)).toBe(true); // it arrived: every waiting receive was woken by it
+    await a.send(2);
+    expect(await b.poll(10)).toBe(true);
+    await a.sendBytes(Buffer.from('three'));
+    const got = await both;
+    expect(got.map(String).sort()).toEqual(['1', '2', 'three']);
+    a.close();
+    b.close();
+  });
+
   it('refuses an uncloneable value synchronously; the next message arrives intact', async () => {
     const [a, b] = Pipe();
     expect(() => a.send({ f: () => 1 })).toThrow(TypeError);
@@ -400,6 +414,30 @@ describe('Connections in child processes', () => {
     await receiveAll(); // all queued first
     // Later receives into `into` changed none of the messages received by recvBytes.
     kept.forEach((got, k) => expect(got.equals(Buffer.alloc(sizes[(k % 4) * 2 + 1], (k % 4) * 2 + 2))).toBe(true));
+    await p.join();
+    a.close();
+    go.close();
+  });
+
+  it('recvBytesInto and recvBytes waiting together each get a message of their own; a big one too long for the buffer is BufferTooShort, whole', async () => {
+    const sizes = [2 ** 20, 2 ** 20, 3 * 2 ** 20];
+    const [go, childGo] = Pipe();
+    const { a, p } = childOnPipe('sendsBig', childGo, sizes);
+    const into = Buffer.alloc(2 ** 20);
+    const [n, other] = await Promise.all([a.recvBytesInto(into), a.recvBytes()]);
+    expect(n).toBe(2 ** 20);
+    // Which receive gets which of the first two is theirs to race for; each gets one, whole.
+    const mine = into[0];
+    expect([1, 2]).toContain(mine);
+    expect(into.equals(Buffer.alloc(2 ** 20, mine))).toBe(true);
+    into.fill(9); // ours again: the other receive's message is not in it
+    expect(other.equals(Buffer.alloc(2 ** 20, 3 - mine))).toBe(true);
+    const err = await a.recvBytesInto(into).catch((e) => e);
+    expect(err).toBeInstanceOf(BufferTooShort);
+    expect(err.data.equals(Buffer.alloc(3 * 2 ** 20, 3))).toBe(true);
+    await go.send('late');
+    expect(await go.recv()).toBe('queued');
+    for (let i = 0; i < sizes.length; i++) expect((await a.recvBytes()).equals(Buffer.alloc(sizes[i], i + 1))).toBe(true);
     await p.join();
     a.close();
     go.close();
