@@ -448,9 +448,11 @@ describe('Connections in child processes', () => {
     const { a, p } = childOnPipe('sendsInHalves', length);
     const into = Buffer.alloc(length);
     const stop = new AbortController();
-    const given = a.recvBytesInto(into, 0, { signal: stop.signal });
+    expect(await a.recv()).toBe('ready');
+    const given = a.recvBytesInto(into, 0, { signal: stop.signal }); // offered before the message starts
+    await a.send('go');
     // The first half lands in `into` itself (the child then waits for 'rest').
-    // (A bound against a hang, not a timing: the child boots meanwhile.)
+    // (A deadline against a hang, not a timing.)
     const deadline = performance.now() + 20_000;
     while (into[length / 2 - 1] !== 1) {
       expect(performance.now()).toBeLessThan(deadline);
