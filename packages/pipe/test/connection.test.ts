@@ -389,7 +389,7 @@ describe('Connections in child processes', () => {
     go.close();
   });
 
-  it('recvBytesInto takes big messages straight into its buffer; messages others receive never share it', async () => {
+  it('recvBytesInto takes big and small messages into its buffer, as they come and queued; messages recvBytes receives never share it', async () => {
     const sizes = [2 ** 20, 10, 3 * 2 ** 20 + 7, 64 * 1024 + 1, 0, 2 ** 20, 5 * 2 ** 20, 17];
     const [go, childGo] = Pipe();
     const { a, p } = childOnPipe('sendsBig', childGo, sizes);

@@ -12,6 +12,7 @@ import { workerData } from 'node:worker_threads';
 import { Backlog, type Entry } from './backlog';
 import { Fifo } from './fifo';
 import {
+  copyingOnRead,
   EMPTY,
   FrameReader,
   HEADER,
@@ -101,7 +102,6 @@ const touched = new Set<Conn>();
 /** Queues whose state changed in this batch. */
 const dirty = new Set<Queue>();
 const f64 = Buffer.alloc(16);
-const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 const ONE = Buffer.from([1]);
 const ZERO = Buffer.from([0]);
 
@@ -475,16 +475,14 @@ const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (acce
 });
 
 /**
- * Our own Socket over an accepted (paused) one's handle, reading with `onread` into one scratch
- * buffer, each read copied out at once: no stream machinery per read. `onData` returning false
- * stops reading.
+ * Our own Socket over an accepted (paused) one's handle, reading with `copyingOnRead` (Node gives
+ * an accepted socket no `onread` of its own). `onData` returning false stops reading.
  */
 function reading(accepted: Socket, onData: (chunk: Buffer) => boolean): Socket {
   const handle = (accepted as any)._handle;
   (accepted as any)._handle = null;
   accepted.destroy(); // the old wrapper only: it has no handle any more
-  const onread = { buffer: SCRATCH, callback: (n: number, buf: Buffer) => onData(Buffer.from(buf.subarray(0, n))) };
-  return new Socket({ handle, readable: true, writable: true, allowHalfOpen: true, onread } as object);
+  return new Socket({ handle, readable: true, writable: true, allowHalfOpen: true, onread: copyingOnRead(onData) } as object);
 }
 server.on('error', (err) => {
   Atomics.store(flag, 0, 2);

@@ -1,12 +1,12 @@
 import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { connect, type OnReadOpts, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { abortError, atChildExit } from '@multiproc/core';
 import { Empty, Full, ProcessError } from '@multiproc/errors';
 import { _decodeMessage, _encodeMessage } from '@multiproc/pipe';
 import { isOwnBroker } from './broker-thread';
 import { Fifo } from './fifo';
-import { EMPTY, f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, writeNow, type QueueDescriptor } from './wire';
+import { copyingOnRead, EMPTY, f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, writeNow, type QueueDescriptor } from './wire';
 
 /** Frames are gathered into one write per tick, or sooner once this many bytes wait. */
 const BATCH = 64 * 1024;
@@ -42,8 +42,6 @@ interface Putter extends Waiter {
 }
 
 const RESOLVED = Promise.resolve();
-/** Where every queue connection of this process reads; each read is copied out at once. */
-const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 /** A closed queue's error: for-await ends quietly on it. */
 export const CLOSED = Symbol('multiproc.queue.closed');
 
@@ -109,20 +107,16 @@ export class Participant {
   constructor(readonly d: QueueDescriptor) {
     this.#ownBroker = isOwnBroker(d.dir);
     const reader = new FrameReader((type, whole) => this.#onFrame(type, whole));
-    // Read with `onread` into one scratch buffer, copied out at once: no stream machinery per read.
-    const onread: OnReadOpts = {
-      buffer: SCRATCH,
-      callback: (n, buf) => {
-        try {
-          reader.push(Buffer.from(buf.subarray(0, n)));
-        } catch (err) {
-          // The queue's files gone: its process is ending (or ended) and took them along.
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.#fail(this.#gone(err as Error));
-          else this.#fail(new ProcessError(`the queue's broker sent bytes that are not queue messages: ${(err as Error).message}`));
-        }
-        return true;
-      },
-    };
+    const onread = copyingOnRead((chunk) => {
+      try {
+        reader.push(chunk);
+      } catch (err) {
+        // The queue's files gone: its process is ending (or ended) and took them along.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.#fail(this.#gone(err as Error));
+        else this.#fail(new ProcessError(`the queue's broker sent bytes that are not queue messages: ${(err as Error).message}`));
+      }
+      return true;
+    });
     this.#socket = connect({ path: join(d.dir, 'queue.sock'), onread });
     this.#socket.unref();
     this.#socket.on('error', (err) => this.#fail(this.#gone(err)));
@@ -240,8 +234,7 @@ export class Participant {
   #flushBatch(): void {
     this.#scheduled = false;
     if (this.#pos === 0) return;
-    const bytes = this.#pos < 4096 ? Buffer.from(this.#batch.subarray(0, this.#pos)) : this.#batch.subarray(0, this.#pos);
-    if (bytes.buffer === this.#batch.buffer) this.#batch = Buffer.allocUnsafe(BATCH);
+    const bytes = this.#batch.subarray(0, this.#pos);
     this.#pos = 0;
     this.#write(bytes);
   }
@@ -250,6 +243,11 @@ export class Participant {
     if (this.#socket.destroyed) return;
     bytes = writeNow(this.#socket, bytes);
     if (bytes.length === 0) return;
+    // What the socket writes later must outlive the batch, which the next frames overwrite.
+    if (bytes.buffer === this.#batch.buffer) {
+      if (bytes.length < 4096) bytes = Buffer.from(bytes);
+      else this.#batch = Buffer.allocUnsafe(BATCH);
+    }
     unflushed.add(this);
     const release = this.#hold();
     this.#socket.write(bytes, () => {

@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import { join } from 'node:path';
 
 /**
@@ -64,23 +64,38 @@ export function frame(type: T, payload: Buffer = EMPTY): Buffer {
   return f;
 }
 
-export function u32Frame(type: T, n: number): Buffer {
-  const f = Buffer.allocUnsafe(HEADER + 4);
-  f.writeUInt32LE(4, 0);
+/** A frame of `type` with a payload of `size` bytes still to be written at HEADER. */
+function sized(type: T, size: number): Buffer {
+  const f = Buffer.allocUnsafe(HEADER + size);
+  f.writeUInt32LE(size, 0);
   f[4] = type;
+  return f;
+}
+
+export function u32Frame(type: T, n: number): Buffer {
+  const f = sized(type, 4);
   f.writeUInt32LE(n, HEADER);
   return f;
 }
 
 export function f64Frame(type: T, v: number): Buffer {
-  const f = Buffer.allocUnsafe(HEADER + 8);
-  f.writeUInt32LE(8, 0);
-  f[4] = type;
+  const f = sized(type, 8);
   f.writeDoubleLE(v, HEADER);
   return f;
 }
 
 export const EMPTY = Buffer.alloc(0);
+
+/** Where this thread's queue sockets read (a participant's, or the broker's); each read is copied out at once. */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Reading with `onread` into SCRATCH, each read copied out for `onChunk`: no stream machinery
+ * per read, as `'data'` events have. `onChunk` returning false stops reading.
+ */
+export function copyingOnRead(onChunk: (chunk: Buffer) => boolean): OnReadOpts {
+  return { buffer: SCRATCH, callback: (n, buf) => onChunk(Buffer.from(buf.subarray(0, n))) };
+}
 
 /**
  * When nothing waits in `socket`'s own queue, writes what the kernel takes of `bytes` at once,
