@@ -172,9 +172,35 @@ export function encodePlain(value: unknown, ctx: TransferContext): Buffer | null
   return e.buf.subarray(0, e.pos);
 }
 
+/**
+ * Object keys decoded lately, by a hash of their bytes. Messages repeat a few keys: a key found
+ * here costs a byte compare, not a new string (a call into C++) that v8 then looks up in its
+ * string table to use it as a property name.
+ */
+const KEYS = 256;
+const MAX_KEY = 32;
+const keys: string[] = new Array<string>(KEYS).fill('');
+
 class Decoder {
   buf!: Buffer;
   pos = 0;
+
+  key(): unknown {
+    const buf = this.buf;
+    if (this.pos + 1 >= buf.length || buf[this.pos] !== T_ONE_BYTE || buf[this.pos + 1] > MAX_KEY) return this.value();
+    const n = buf[this.pos + 1];
+    const at = this.pos + 2;
+    if (at + n > buf.length) throw GIVE_UP;
+    let h = n;
+    for (let i = 0; i < n; i++) h = (h * 31 + buf[at + i]) | 0;
+    const slot = h & (KEYS - 1);
+    let k = keys[slot];
+    let same = k.length === n;
+    for (let i = 0; same && i < n; i++) same = k.charCodeAt(i) === buf[at + i];
+    if (!same) keys[slot] = k = buf.toString('latin1', at, at + n);
+    this.pos = at + n;
+    return k;
+  }
 
   varint(): number {
     let n = 0;
@@ -229,7 +255,7 @@ class Decoder {
             if (this.varint() !== count) throw GIVE_UP;
             return o;
           }
-          const k = this.value();
+          const k = this.key();
           if (typeof k !== 'string' || k === '__proto__') throw GIVE_UP;
           o[k] = this.value();
           count++;

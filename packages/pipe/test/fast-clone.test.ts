@@ -22,6 +22,16 @@ describe('the plain-data fast path reads and writes what v8 does', () => {
     expect(_decode(dumps(v, tctx), rctx, tctx)).toStrictEqual(reference);
   });
 
+  it('decodes each key as itself while many keys share the cache of recent keys', () => {
+    // 600 keys for 256 slots, lengths 0-40 (past the cached length too), Latin-1 letters.
+    const keys = Array.from({ length: 600 }, (_, i) => String.fromCharCode(...Array.from({ length: i % 41 }, (_, j) => 0x61 + ((i * 7 + j * 13) % 26) + (j % 5 === 4 ? 0x80 : 0))));
+    for (let n = 0; n < 3000; n++) {
+      const o: Record<string, number> = {};
+      for (let k = 0; k < 3; k++) o['k' + keys[(n * 31 + k * 97) % keys.length]] = n + k;
+      expect(_decode(dumps(o, tctx), rctx, tctx)).toStrictEqual(loads(dumps(o, tctx), rctx));
+    }
+  });
+
   it('keeps shared references and cycles to v8 (it gives up on them)', () => {
     const shared = { x: 1 };
     const cyclic: any = { a: 1 };
