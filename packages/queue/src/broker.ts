@@ -5,7 +5,7 @@
  * included, talks to it over a Unix socket in a private directory. See docs/queue.md.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { closeSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
@@ -19,6 +19,7 @@ import {
   frame,
   signedFields,
   handedFile,
+  readHanded,
   SEEN_BYTES,
   SIZE_BYTES,
   sizeOffset,
@@ -80,6 +81,8 @@ interface Conn {
   handedFd: number;
   /** Whether it has asked for items: then it counts as one of the queue's consumers. */
   consumer: boolean;
+  /** Whether it may get the next item of a producer now (see mayTake); made once, not per dispatch. */
+  may: (from: number) => boolean;
 }
 
 const { dir, secret, ready } = workerData as { dir: string; secret: Uint8Array; ready: SharedArrayBuffer };
@@ -138,14 +141,13 @@ function onFrame(c: Conn, type: number, whole: Buffer): void {
     if (!verify(d)) throw new Error('this queue does not exist here (bad token)');
     c.queue = queueFor(d);
     c.slot = freeSlots.pop() ?? nextSlot++;
-    writeFileSync(handedFile(dir, c.slot), Buffer.alloc(8), { mode: 0o600 });
+    writeFileSync(handedFile(dir, c.slot), EMPTY, { mode: 0o600 });
     c.handedFd = openSync(handedFile(dir, c.slot), 'r');
     writeSync(seen, Buffer.alloc(SEEN_BYTES), 0, SEEN_BYTES, c.slot * SEEN_BYTES);
     send(c, u32Frame(T.Hello, c.slot));
     return;
   }
-  dirty.add(q);
-  touched.add(c);
+  // The reader marks `c` touched and its queue dirty once per read, not here per frame.
   switch (type) {
     case T.Item:
     case T.Spilled:
@@ -295,8 +297,7 @@ function dispatch(q: Queue): void {
     progress = false;
     for (let i = 0; i < q.takers.length && q.items.length > 0; ) {
       const c = q.takers[i];
-      const may = (from: number) => mayTake(c, q, from, c.urgent > 0);
-      for (let n = 0, item; n < TURN && c.credit > 0 && !c.recalling && (item = q.items.take(may)); n++) {
+      for (let n = 0, item; n < TURN && c.credit > 0 && !c.recalling && (item = q.items.take(c.may)); n++) {
         deliver(c, q, item);
         c.credit--;
         progress = true;
@@ -322,19 +323,24 @@ function dispatch(q: Queue): void {
 
 /** Consumers waiting while others hold items: give the holders RECALL_MS to hand them, then recall. */
 function watchStarving(q: Queue): void {
-  if (starvingConsumers(q).length === 0) q.starving = 0;
+  if (!anyStarving(q)) q.starving = 0;
   else if (q.starving === 0) {
     q.starving = performance.now();
     recallTimer ??= setTimeout(checkStarving, RECALL_MS);
   }
 }
 
-function starvingConsumers(q: Queue): Conn[] {
-  if (q.consumers.size < 2) return [];
-  const waiting = [...q.consumers].filter((c) => !c.recalling && ((c.urgent > 0 && c.credit > 0) || c.tried));
-  if (waiting.length === 0) return waiting;
+/** A consumer's gets wait with nothing to take (or a getNowait found nothing). */
+function waiting(c: Conn): boolean {
+  return !c.recalling && ((c.urgent > 0 && c.credit > 0) || c.tried);
+}
+
+/** Whether consumers wait while items exist: others hold them. Runs at every dispatch, so no allocation. */
+function anyStarving(q: Queue): boolean {
   // Waiting for nothing (no item anywhere) is not starving.
-  return q.items.length > 0 || q.inflight > 0 ? waiting : [];
+  if (q.consumers.size < 2 || (q.items.length === 0 && q.inflight === 0)) return false;
+  for (const c of q.consumers) if (waiting(c)) return true;
+  return false;
 }
 
 function checkStarving(): void {
@@ -346,18 +352,18 @@ function checkStarving(): void {
       recallTimer ??= setTimeout(checkStarving, RECALL_MS);
       continue;
     }
-    const waiting = starvingConsumers(q);
+    const starving = anyStarving(q) ? [...q.consumers].filter(waiting) : [];
     for (const d of q.consumers) {
       // Only for another's wait: what goes to a waiting consumer itself is on its way to its gets.
-      if (d.recalling || d.inflight.length === 0 || !waiting.some((c) => c !== d)) continue;
+      if (d.recalling || d.inflight.length === 0 || !starving.some((c) => c !== d)) continue;
       // Its `handed` file may say it has handed them since it last told us.
-      if (readSync(d.handedFd, f64, 0, 8, 0) === 8) acknowledge(d, q, f64.readDoubleLE(0));
+      acknowledge(d, q, readHanded(d.handedFd, f64));
       if (d.inflight.length === 0) continue;
       d.recalling = true;
       send(d, frame(T.Recall));
     }
     // One recall per wait: a getNowait that found nothing does not keep recalling.
-    for (const c of waiting) c.tried = false;
+    for (const c of starving) c.tried = false;
     q.starving = 0;
     dirty.add(q);
   }
@@ -373,7 +379,8 @@ function publishSize(q: Queue): void {
 function settle(): void {
   // Readers of `sizes` and `seen` retry until the version is even and unchanged around their
   // reads, so qsize() never mixes two states of the broker.
-  const publishing = dirty.size > 0 || [...touched].some((c) => c.dirty);
+  let publishing = dirty.size > 0;
+  for (const c of touched) publishing ||= c.dirty;
   if (publishing) publishVersion();
   for (const q of dirty) dispatch(q);
   dirty.clear();
@@ -399,7 +406,9 @@ function publishVersion(): void {
 
 /** Small frames are joined into one write; big ones go as they are (no copy). */
 function write(socket: Socket, frames: Buffer[]): void {
-  if (frames.length === 1 || frames.length * 4096 > frames.reduce((n, f) => n + f.length, 0)) {
+  let bytes = 0;
+  for (const f of frames) bytes += f.length;
+  if (frames.length === 1 || frames.length * 4096 > bytes) {
     const rest = writeNow(socket, frames.length === 1 ? frames[0] : Buffer.concat(frames));
     if (rest.length > 0) socket.write(rest);
   } else {
@@ -418,7 +427,7 @@ function leave(c: Conn): void {
   touched.delete(c);
   if (!q) return;
   c.queue = null;
-  const handed = readSync(c.handedFd, f64, 0, 8, 0) === 8 ? f64.readDoubleLE(0) : 0;
+  const handed = readHanded(c.handedFd, f64);
   closeSync(c.handedFd);
   if (q.consumers.delete(c) && q.consumers.size === 1) tellConsumers(q);
   acknowledge(c, q, handed);
@@ -452,6 +461,7 @@ const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (acce
     dirty: false,
     handedFd: -1,
     consumer: false,
+    may: (from) => mayTake(c, c.queue!, from, c.urgent > 0),
   };
   c.reader = new FrameReader((type, whole) => onFrame(c, type, whole));
   let refused = false;
@@ -459,6 +469,10 @@ const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (acce
     if (refused) return false;
     try {
       c.reader.push(chunk);
+      if (c.queue) {
+        touched.add(c);
+        dirty.add(c.queue);
+      }
     } catch (err) {
       // Garbage or a forged greeting: say why, drop this participant, keep serving the others.
       refused = true;

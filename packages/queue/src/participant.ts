@@ -6,7 +6,7 @@ import { Empty, Full, ProcessError } from '@multiproc/errors';
 import { _decodeMessage, _encodeMessage } from '@multiproc/pipe';
 import { isOwnBroker } from './broker-thread';
 import { Fifo } from './fifo';
-import { copyingOnRead, EMPTY, f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, writeNow, type QueueDescriptor } from './wire';
+import { copyingOnRead, EMPTY, f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, writeHanded, writeNow, type QueueDescriptor } from './wire';
 
 /** Frames are gathered into one write per tick, or sooner once this many bytes wait. */
 const BATCH = 64 * 1024;
@@ -63,6 +63,7 @@ export class Participant {
   #closed = false;
   #slot = -1;
   #handedFd = -1;
+  #handedBySize = true;
   /**
    * The broker is a thread of this process: a kill ends it too, so while we are the only
    * consumer the `handed` file matters only when we leave alive (written once, at close).
@@ -85,13 +86,17 @@ export class Participant {
   #ackDue = false;
   #ahead = 0;
   #alone = true;
-  #lastAsk = { at: 0, handed: 0 };
+  /** When we last asked, and how many we had handed then. */
+  #askedAt = -0;
+  #askedHanded = 0;
   /** What the broker was last told of gets waiting here with nothing to take. */
   #urgentSent = 0;
-  /** The program's time between taking an item and asking for the next (moving average of samples, ms; -1 before the first). */
-  #think = -1;
-  #handedAt = 0;
-  #calmUntil = 0;
+  // Times (ms) start as doubles (-0 is one, 0 is not): a field that goes from a small integer to
+  // a fraction changes its object's shape, which deoptimizes every function compiled for it.
+  /** The program's time between taking an item and asking for the next (moving average of samples; negative before the first). */
+  #think = -0.5;
+  #handedAt = -0;
+  #calmUntil = -0;
   /** No-wait gets asked of the broker and not answered; those asked before a Recall. */
   #tries = 0;
   #staleTries = 0;
@@ -462,13 +467,14 @@ export class Participant {
     if (have >= this.#blocking + (this.#ahead >> 1) && have > 0 && told) return;
     if (have >= this.#blocking && this.#ahead === 0 && told) return;
     const now = performance.now();
-    const rate = (this.#handed - this.#lastAsk.handed) / Math.max(now - this.#lastAsk.at, 0.001);
+    const rate = (this.#handed - this.#askedHanded) / Math.max(now - this.#askedAt, 0.001);
     this.#ahead = this.#alone
       ? Math.min(MAX_AHEAD, Math.floor(rate * WINDOW_MS))
       : this.#fast() && now >= this.#calmUntil
         ? Math.min(MAX_AHEAD, Math.floor(SHARED_WINDOW_MS / Math.max(this.#think, 0.002)))
         : 0;
-    this.#lastAsk = { at: now, handed: this.#handed };
+    this.#askedAt = now;
+    this.#askedHanded = this.#handed;
     const n = Math.max(0, this.#blocking + this.#ahead - have);
     if (n === 0 && told) return;
     this.#expected += n;
@@ -639,8 +645,7 @@ export class Participant {
   }
 
   #writeHanded(): void {
-    this.#f64.writeDoubleLE(this.#handed, 0);
-    writeSync(this.#handedFd, this.#f64, 0, 8, 0);
+    this.#handedBySize = writeHanded(this.#handedFd, this.#handed, this.#handedBySize, this.#f64);
   }
 
   #release(): void {

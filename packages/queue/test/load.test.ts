@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Process } from '@multiproc/core';
-import { Pipe, type Connection } from '@multiproc/pipe';
+import { Listener, Pipe, type Connection } from '@multiproc/pipe';
 import { Queue } from '@multiproc/queue';
 
 const targets = new URL('./fixtures/targets.mjs', import.meta.url);
@@ -94,6 +97,47 @@ describe('Queue under load and faults', () => {
     for (const c of [vr, vw, ...pipes.flat()]) c.close();
     rmSync(dir, { recursive: true });
     q.close();
+  });
+
+  it('a consumer under a file size limit (ulimit -f) still tells what it took: killed, it loses nothing, duplicates nothing', async () => {
+    // Its `handed` count is a file's size; past the limit, it is written into the file instead.
+    const q = new Queue();
+    const total = 6_000;
+    const busyAfter = 3_000; // past the limit (1 block: 512 or 1,024 bytes)
+    for (let i = 0; i < total; i++) await q.put({ i });
+    const authkey = randomBytes(16);
+    const listener = new Listener(null, { authkey });
+    const fixture = new URL('./fixtures/limited-consumer.mjs', import.meta.url).pathname;
+    const victim = spawn('sh', ['-c', 'ulimit -f 1 && exec "$0" "$@"', process.execPath, fixture, listener.address as string, authkey.toString('hex'), String(busyAfter)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      let out = '';
+      victim.stdout.on('data', (d) => (out += d));
+      const conn = await listener.accept();
+      await conn.send(q);
+      expect(await conn.recv()).toBe('busy');
+      victim.kill('SIGKILL');
+      await once(victim, 'close');
+      conn.close();
+      const taken = out.split('\n').filter(Boolean).map(Number);
+      expect(taken.length).toBeGreaterThanOrEqual(busyAfter);
+      // All the rest comes back, but for at most the item it was handling when killed.
+      const rest: number[] = [];
+      while (rest.length < total - taken.length - 1) rest.push(((await q.get()) as { i: number }).i);
+      try {
+        rest.push(((await q.get({ timeout: 1 })) as { i: number }).i);
+      } catch {
+        // it had taken that one
+      }
+      const everything = [...taken, ...rest];
+      expect(new Set(everything).size).toBe(everything.length);
+      expect(total - everything.length).toBeLessThanOrEqual(1);
+    } finally {
+      victim.kill('SIGKILL');
+      listener.close();
+      q.close();
+    }
   });
 
   it('a producer killed mid-put leaves the queue whole for the others', async () => {
