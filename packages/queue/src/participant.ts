@@ -14,12 +14,14 @@ const BATCH = 64 * 1024;
 const WRITE_LIMIT = 4 * 1024 * 1024;
 /**
  * A consumer that takes items quickly asks for some ahead, so it does not pay a round trip per
- * item: a queue's only consumer about WINDOW_MS of its pace, at most MAX_AHEAD. One of several
- * reads ahead only while its program comes back for the next item within FAST_MS (otherwise the
- * round trip costs little next to its work, and items it held would wait for it), about
- * SHARED_WINDOW_MS of items, and not for CALM_MS after the broker recalled what it held.
+ * item: a queue's only consumer about WINDOW_MS of its pace. One of several reads ahead only
+ * while its program comes back for the next item within FAST_MS (otherwise the round trip costs
+ * little next to its work, and items it held would wait for it), about SHARED_WINDOW_MS of
+ * items, and not for CALM_MS after the broker recalled what it held. Either at most MAX_AHEAD
+ * items, and about AHEAD_BYTES at their average size (a consumer of big items reads few ahead).
  */
-const MAX_AHEAD = 256;
+const MAX_AHEAD = 1024;
+const AHEAD_BYTES = 4 * 1024 * 1024;
 const WINDOW_MS = 4;
 const FAST_MS = 0.02;
 /** One sample's most weight: a preemption or a GC pause between two gets is not a slow program. */
@@ -97,6 +99,8 @@ export class Participant {
   #think = -0.5;
   #handedAt = -0;
   #calmUntil = -0;
+  /** The items' average size as they arrive, in bytes (a double too). */
+  #itemBytes = 0.5;
   /** No-wait gets asked of the broker and not answered; those asked before a Recall. */
   #tries = 0;
   #staleTries = 0;
@@ -468,10 +472,11 @@ export class Participant {
     if (have >= this.#blocking && this.#ahead === 0 && told) return;
     const now = performance.now();
     const rate = (this.#handed - this.#askedHanded) / Math.max(now - this.#askedAt, 0.001);
+    const most = Math.min(MAX_AHEAD, Math.floor(AHEAD_BYTES / this.#itemBytes));
     this.#ahead = this.#alone
-      ? Math.min(MAX_AHEAD, Math.floor(rate * WINDOW_MS))
+      ? Math.min(most, Math.floor(rate * WINDOW_MS))
       : this.#fast() && now >= this.#calmUntil
-        ? Math.min(MAX_AHEAD, Math.floor(SHARED_WINDOW_MS / Math.max(this.#think, 0.002)))
+        ? Math.min(most, Math.floor(SHARED_WINDOW_MS / Math.max(this.#think, 0.002)))
         : 0;
     this.#askedAt = now;
     this.#askedHanded = this.#handed;
@@ -551,6 +556,7 @@ export class Participant {
       case T.Spilled:
         if (this.#closed) return; // the broker puts it back when we are gone
         this.#items.push(whole);
+        this.#itemBytes += (whole.length - this.#itemBytes) / 4;
         this.#expected--;
         this.#serveGetters();
         return;
