@@ -36,6 +36,11 @@ export class Backlog {
     return line;
   }
 
+  /** The producers with items here. */
+  producers(): number[] {
+    return this.#busy.map((line) => line.peek()!.from);
+  }
+
   /** The oldest item of a producer `may(from)` allows, or undefined. */
   take(may: (from: number) => boolean): Entry | undefined {
     let best = -1;

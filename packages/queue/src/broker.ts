@@ -50,10 +50,18 @@ interface Queue {
    * no other consumer gets that producer's items: what it holds may come back (recalled, or the
    * consumer closed or died), and must then reach the next consumer before the producer's later
    * items do. So each consumer receives each producer's items in order, whatever happens.
+   * `yielding`: another consumer waits for this producer's items, so the holder gets no more of
+   * them to read ahead; once it has handed what it holds, the producer is free for the other.
    */
-  owners: Map<number, { c: Conn; n: number }>;
+  owners: Map<number, Owner>;
   /** Since when a consumer has waited for items others hold (0: nobody waits so). */
   starving: number;
+}
+
+interface Owner {
+  c: Conn;
+  n: number;
+  yielding: boolean;
 }
 
 interface Conn {
@@ -72,6 +80,10 @@ interface Conn {
   recalling: boolean;
   inflight: Fifo<Entry>;
   handedSeen: number;
+  /** Its handed count when the broker last checked whether it is handing what it holds (see checkStarving). */
+  handedChecked: number;
+  /** Since when (a count of such waits) its gets wait for items others hold; 0: they do not. */
+  waitedSince: number;
   putsReceived: number;
   permitsWanted: number;
   permitsHeld: number;
@@ -98,6 +110,8 @@ let nextId = 0;
  * that a holder taking its items quickly hands them itself; short next to a human's patience.
  */
 const RECALL_MS = 1;
+/** A holder handing its items at a pace that empties it within this many RECALL_MS more is not recalled. */
+const DRAIN_CHECKS = 4;
 let recallTimer: NodeJS.Timeout | null = null;
 /** Items one taker gets in a row before the next taker's turn. */
 const TURN = 16;
@@ -257,15 +271,16 @@ function disown(q: Queue, e: Entry): void {
  */
 function mayTake(c: Conn, q: Queue, from: number, waiting: boolean): boolean {
   const o = q.owners.get(from);
-  return o ? o.c === c : waiting || q.consumers.size <= 1;
+  return o ? o.c === c && (waiting || !o.yielding) : waiting || q.consumers.size <= 1;
 }
 
 function deliver(c: Conn, q: Queue, item: Entry): void {
+  c.waitedSince = 0;
   c.inflight.push(item);
   q.inflight++;
   const o = q.owners.get(item.from);
   if (o) o.n++;
-  else q.owners.set(item.from, { c, n: 1 });
+  else q.owners.set(item.from, { c, n: 1, yielding: false });
   c.tried = false;
   send(c, item.frame);
 }
@@ -291,7 +306,36 @@ function tellConsumers(q: Queue): void {
   for (const d of q.consumers) send(d, u32Frame(T.Consumers, q.consumers.size));
 }
 
+/** Waits begun so far: a consumer's number in it orders the waiting, oldest first. */
+let waits = 0;
+
+/**
+ * A consumer whose gets wait while every item here is held by others: those holders stop reading
+ * these producers ahead (Owner.yielding), and the producers come free once they have handed what
+ * they hold (a holder that hands nothing is recalled: checkStarving). Worked out anew at each
+ * dispatch, so it ends as soon as that consumer is fed or gone. Consumers kept waiting so are
+ * served first when the producers come free, oldest wait first: turns go round.
+ */
+function markYielding(q: Queue): void {
+  for (const o of q.owners.values()) o.yielding = false;
+  if (q.consumers.size < 2) return;
+  let waited = false;
+  for (const c of q.takers) {
+    if (c.urgent > 0 && !c.recalling && q.items.length > 0) {
+      const froms = q.items.producers();
+      // Items of a producer nobody holds, or it holds itself, it takes: nobody keeps it waiting.
+      if (!froms.some((from) => (q.owners.get(from)?.c ?? c) === c)) {
+        for (const from of froms) q.owners.get(from)!.yielding = true;
+        c.waitedSince ||= ++waits;
+      }
+    }
+    waited ||= c.waitedSince > 0;
+  }
+  if (waited) q.takers.sort((a, b) => (a.waitedSince || Infinity) - (b.waitedSince || Infinity));
+}
+
 function dispatch(q: Queue): void {
+  markYielding(q);
   // Round robin, in turns of up to TURN items, to each taker that may take any, while any may.
   for (let progress = true; progress && q.items.length > 0; ) {
     progress = false;
@@ -326,6 +370,7 @@ function watchStarving(q: Queue): void {
   if (!anyStarving(q)) q.starving = 0;
   else if (q.starving === 0) {
     q.starving = performance.now();
+    for (const d of q.consumers) d.handedChecked = d.handedSeen;
     recallTimer ??= setTimeout(checkStarving, RECALL_MS);
   }
 }
@@ -353,19 +398,31 @@ function checkStarving(): void {
       continue;
     }
     const starving = anyStarving(q) ? [...q.consumers].filter(waiting) : [];
+    let draining = false;
     for (const d of q.consumers) {
       // Only for another's wait: what goes to a waiting consumer itself is on its way to its gets.
       if (d.recalling || d.inflight.length === 0 || !starving.some((c) => c !== d)) continue;
       // Its `handed` file may say it has handed them since it last told us.
       acknowledge(d, q, readHanded(d.handedFd, f64));
       if (d.inflight.length === 0) continue;
+      // One that hands them at a pace that empties it within a few more checks keeps them.
+      const handed = d.handedSeen - d.handedChecked;
+      d.handedChecked = d.handedSeen;
+      if (handed > 0 && d.inflight.length <= handed * DRAIN_CHECKS) {
+        draining = true;
+        continue;
+      }
       d.recalling = true;
       send(d, frame(T.Recall));
+    }
+    dirty.add(q);
+    if (draining) {
+      recallTimer ??= setTimeout(checkStarving, RECALL_MS);
+      continue;
     }
     // One recall per wait: a getNowait that found nothing does not keep recalling.
     for (const c of starving) c.tried = false;
     q.starving = 0;
-    dirty.add(q);
   }
   settle();
 }
@@ -454,6 +511,8 @@ const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (acce
     recalling: false,
     inflight: new Fifo(),
     handedSeen: 0,
+    handedChecked: 0,
+    waitedSince: 0,
     putsReceived: 0,
     permitsWanted: 0,
     permitsHeld: 0,

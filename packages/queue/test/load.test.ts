@@ -49,6 +49,28 @@ describe('Queue under load and faults', () => {
     q.close();
   });
 
+  it('1 producer × 3 consumers, 30,000 items: each gets a share (they take the producer in turns), every item once, in order', async () => {
+    const q = new Queue();
+    const total = 30_000;
+    const pipes = Array.from({ length: 3 }, () => Pipe(false));
+    const consumers = pipes.map(([, w]) => start('readyConsumer', [q, w]));
+    for (const [r] of pipes) expect(await r.recv()).toBe('ready');
+    // Its own nulls: after all its items, whoever holds those.
+    const producer = start('producerWithSentinel', [q, 0, total, consumers.length]);
+    const got = await Promise.all(pipes.map(([r]) => r.recv() as Promise<number[]>));
+    await producer.join();
+    await Promise.all(consumers.map((c) => c.join()));
+    const all = got.flat();
+    expect(all.length).toBe(total);
+    expect(new Set(all).size).toBe(total);
+    for (const g of got) {
+      expectPerProducerOrder(g);
+      expect(g.length).toBeGreaterThan(total / 10);
+    }
+    for (const c of pipes.flat()) c.close();
+    q.close();
+  });
+
   it('consumers that stop at a sentinel strand nothing: 2 producers × 2 consumers, one null per producer', async () => {
     // Consumers read ahead; what one of them holds when it stops must reach the other (Python
     // hands items strictly in order, so there this count is always exact).
