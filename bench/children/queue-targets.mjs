@@ -1,9 +1,10 @@
 // mp_bench.py's queue children, for our Queue (module-reference targets; Pipe handshakes).
-export async function producer(q, conn, count, sentinel) {
+/** Puts `count` items { i }, then `sentinels` nulls (one per consumer it is to stop). */
+export async function producer(q, conn, count, sentinels) {
   await conn.send('ready');
   await conn.recv(); // 'go'
   for (let i = 0; i < count; i++) await q.put({ i });
-  if (sentinel) await q.put(null);
+  for (let i = 0; i < sentinels; i++) await q.put(null);
 }
 
 export async function largeProducer(q, conn, count, size) {

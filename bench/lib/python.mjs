@@ -1,4 +1,5 @@
-// Runs the reference script (../shared/bench/python/mp_bench.py) for some of its benchmarks and
+// Runs the reference script (../shared/bench/python/mp_bench.py) for some of its benchmarks, through
+// python/mp_bench_more.py (which adds workloads the reference lacks, measured the same way), and
 // returns its metrics by name. The script repeats the same workloads with the same constants.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const SCRIPT = fileURLToPath(new URL('../../../shared/bench/python/mp_bench.py', import.meta.url));
+const MORE = fileURLToPath(new URL('../python/mp_bench_more.py', import.meta.url));
 
 /** Why Python's column is empty, or null when it can run. */
 export function pythonUnavailable() {
@@ -20,7 +22,7 @@ export function runPython(benches, rounds) {
   const dir = mkdtempSync(join(tmpdir(), 'mp-bench-'));
   const out = join(dir, 'python.json');
   try {
-    const r = spawnSync('python3', [SCRIPT, '--only', benches.join(','), '--rounds', String(rounds), '--out', out], {
+    const r = spawnSync('python3', [MORE, '--only', benches.join(','), '--rounds', String(rounds), '--out', out], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });

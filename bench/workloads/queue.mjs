@@ -1,10 +1,35 @@
-// Queue workloads: queue_1to1_items_per_s, queue_2to2_items_per_s, queue_large_MBps — ours and Python's.
+// Queue workloads: queue_1to1_items_per_s, queue_2to2_items_per_s, queue_1to2_items_per_s (from
+// python/mp_bench_more.py), queue_large_MBps — ours and Python's.
 import { startWithPipe } from '../lib/child.mjs';
 import { reps } from '../lib/stats.mjs';
 import { needs } from './pipe.mjs';
 
 const targets = new URL('../children/queue-targets.mjs', import.meta.url);
 const ref = (name) => ({ module: targets, export: name });
+
+/**
+ * `producers` children each put `per` items and then one null per consumer they are to stop;
+ * `consumers` children get until a null. Timed from 'go' (all have said 'ready') until every
+ * consumer reported its count: items per second.
+ */
+async function manyToMany(mp, producers, per, consumers) {
+  const q = new mp.Queue();
+  // All start together, as in mp_bench.py, then each has said 'ready'.
+  const start = (target, args) => startWithPipe(mp, ref(target), (end) => [q, end, ...args]);
+  const [prods, cons] = await Promise.all([
+    Promise.all(Array.from({ length: producers }, () => start('producer', [per, consumers / producers]))),
+    Promise.all(Array.from({ length: consumers }, () => start('consumer', []))),
+  ]);
+  const t0 = performance.now();
+  for (const { conn } of prods) await conn.send('go');
+  let total = 0;
+  for (const { conn } of cons) total += await conn.recv();
+  const rate = total / ((performance.now() - t0) / 1000);
+  if (total !== producers * per) throw new Error(`consumers got ${total} items`);
+  for (const child of [...prods, ...cons]) await child.done();
+  q.close();
+  return rate;
+}
 
 export default (size) => [
   {
@@ -17,7 +42,7 @@ export default (size) => [
       needs(mp, 'Queue') ??
       reps(size.QUEUE_1TO1_REPS, async () => {
         const q = new mp.Queue();
-        const { conn: a, done } = await startWithPipe(mp, ref('producer'), (end) => [q, end, size.QUEUE_1TO1_COUNT, false]);
+        const { conn: a, done } = await startWithPipe(mp, ref('producer'), (end) => [q, end, size.QUEUE_1TO1_COUNT, 0]);
         const t0 = performance.now();
         await a.send('go');
         let x;
@@ -38,24 +63,15 @@ export default (size) => [
     target: { against: 'python', factor: 2 },
     ours: (mp) =>
       needs(mp, 'Queue') ??
-      reps(size.QUEUE_2TO2_REPS, async () => {
-        const q = new mp.Queue();
-        // All four start together, as in mp_bench.py, then each has said 'ready'.
-        const start = (target, args) => startWithPipe(mp, ref(target), (end) => [q, end, ...args]);
-        const [prods, cons] = await Promise.all([
-          Promise.all(Array.from({ length: size.QUEUE_2TO2_PRODUCERS }, () => start('producer', [size.QUEUE_2TO2_PER_PRODUCER, true]))),
-          Promise.all(Array.from({ length: size.QUEUE_2TO2_CONSUMERS }, () => start('consumer', []))),
-        ]);
-        const t0 = performance.now();
-        for (const { conn } of prods) await conn.send('go');
-        let total = 0;
-        for (const { conn } of cons) total += await conn.recv();
-        const rate = total / ((performance.now() - t0) / 1000);
-        if (total !== size.QUEUE_2TO2_PRODUCERS * size.QUEUE_2TO2_PER_PRODUCER) throw new Error(`consumers got ${total} items`);
-        for (const child of [...prods, ...cons]) await child.done();
-        q.close();
-        return rate;
-      }),
+      reps(size.QUEUE_2TO2_REPS, () => manyToMany(mp, size.QUEUE_2TO2_PRODUCERS, size.QUEUE_2TO2_PER_PRODUCER, size.QUEUE_2TO2_CONSUMERS)),
+  },
+  {
+    metric: 'queue_1to2_items_per_s',
+    python: 'queue_1to2_items_per_s',
+    unit: 'items/s',
+    better: 'higher',
+    target: { against: 'python', factor: 1 },
+    ours: (mp) => needs(mp, 'Queue') ?? reps(size.QUEUE_1TO2_REPS, () => manyToMany(mp, 1, size.QUEUE_1TO2_COUNT, size.QUEUE_1TO2_CONSUMERS)),
   },
   {
     metric: 'queue_large_MBps',
