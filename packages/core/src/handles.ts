@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { ProcessError } from '@multiproc/errors';
 import { holdChannel } from './route';
 
 /**
@@ -11,8 +12,9 @@ export interface HandleMessage {
   id: number;
 }
 
-const arrived = new Map<number, Socket>();
-const waiting = new Map<number, (socket: Socket) => void>();
+/** A handle that arrived: its socket, or null when the parent's copy had closed before it left. */
+const arrived = new Map<number, Socket | null>();
+const waiting = new Map<number, (socket: Socket | null) => void>();
 let listening = false;
 
 /**
@@ -22,43 +24,46 @@ let listening = false;
 export function listenForHandles(): void {
   if (listening || typeof process.send !== 'function') return;
   listening = true;
-  process.on('message', (m: any, received: Socket | undefined) => {
-    if (m?.multiproc !== 'handle' || !received) return;
-    const handle = unread(received);
+  process.on('message', (m: any, raw: object | undefined) => {
+    if (m?.multiproc !== 'handle') return;
+    const socket = raw ? unread(raw) : null;
     const deliver = waiting.get(m.id);
     if (deliver) {
       waiting.delete(m.id);
-      deliver(handle);
-    } else arrived.set(m.id, handle);
+      deliver(socket);
+    } else arrived.set(m.id, socket);
   });
 }
 
 /**
- * Node starts reading a socket it receives at once. Its handle goes into a fresh socket that
- * reads nothing until its owner wants it (as a socket from a stdio slot): the owner may pass it
- * on unread.
+ * A socket over the native handle that reads nothing until its owner wants it (as a socket from
+ * a stdio slot): the owner may pass it on unread.
  */
-function unread(received: Socket): Socket {
-  const raw = (received as any)._handle;
-  if (!raw) return received;
-  if (raw.reading) raw.readStop();
-  raw.reading = false;
-  (received as any)._handle = null;
+function unread(raw: object): Socket {
   const { Socket: NetSocket } = require('node:net') as typeof import('node:net');
   return new NetSocket({ handle: raw, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as object);
 }
 
+function received(socket: Socket | null): Socket {
+  if (!socket) throw new ProcessError('a Connection passed to this process could not be handed over: its socket in the parent was closed before it left');
+  return socket;
+}
+
 export function receiveHandle(id: number): Promise<Socket> {
-  const socket = arrived.get(id);
-  if (socket) {
+  if (arrived.has(id)) {
+    const socket = arrived.get(id)!;
     arrived.delete(id);
-    return Promise.resolve(socket);
+    return Promise.resolve().then(() => received(socket));
   }
   const release = holdChannel(process.channel);
-  return new Promise((resolve) =>
+  return new Promise((resolve, reject) =>
     waiting.set(id, (s) => {
       release();
-      resolve(s);
+      try {
+        resolve(received(s));
+      } catch (err) {
+        reject(err as Error);
+      }
     }),
   );
 }

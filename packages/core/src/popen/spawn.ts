@@ -81,13 +81,20 @@ export const spawnBackend: StartMethodBackend = {
   },
 };
 
-/** Sends handles over the channel, after the start-up message; each is released once it left. */
+/**
+ * Sends handles over the channel, after the start-up message; each is released once it left.
+ * The native handle goes, not the socket: Node makes a received socket read at once, and until
+ * the child takes it (a message waits while the child has no 'message' listener) those bytes
+ * would be read into a socket nobody owns. A native handle reads nothing; this process keeps
+ * its own socket (Node closes a sent socket, not a sent handle).
+ */
 export function sendHandles(cp: ChildProcess, handles: LentHandle[]): void {
   handles.forEach((lent, id) => {
     lent.socket.then(
       (s) => {
         if (!cp.connected) return lent.sent();
-        cp.send({ multiproc: 'handle', id } satisfies HandleMessage, s, { keepOpen: true }, () => lent.sent());
+        const raw = (s as any)._handle ?? undefined; // none if it closed meanwhile: the child is told
+        cp.send({ multiproc: 'handle', id } satisfies HandleMessage, raw, () => lent.sent());
       },
       () => lent.sent(),
     );
