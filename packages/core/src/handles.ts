@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { ProcessError } from '@multiproc/errors';
-import { holdChannel } from './route';
+import { holdChannel, socketOver, type RawHandle } from './route';
 
 /**
  * Sockets a parent sends over the IPC channel after the child started (an end of a Pipe that was
@@ -24,24 +24,16 @@ let listening = false;
 export function listenForHandles(): void {
   if (listening || typeof process.send !== 'function') return;
   listening = true;
-  process.on('message', (m: any, raw: object | undefined) => {
+  process.on('message', (m: any, raw: RawHandle | undefined) => {
     if (m?.multiproc !== 'handle') return;
-    const socket = raw ? unread(raw) : null;
+    // A native handle (see sendHandles): it reads nothing until the Connection that owns it does.
+    const socket = raw ? socketOver(raw) : null;
     const deliver = waiting.get(m.id);
     if (deliver) {
       waiting.delete(m.id);
       deliver(socket);
     } else arrived.set(m.id, socket);
   });
-}
-
-/**
- * A socket over the native handle that reads nothing until its owner wants it (as a socket from
- * a stdio slot): the owner may pass it on unread.
- */
-function unread(raw: object): Socket {
-  const { Socket: NetSocket } = require('node:net') as typeof import('node:net');
-  return new NetSocket({ handle: raw, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as object);
 }
 
 function received(socket: Socket | null): Socket {

@@ -25,7 +25,7 @@ export interface Ticket {
 }
 
 /** Node's native socket handle (a `Pipe` wrap), as the IPC channel carries it: not read by anyone. */
-interface RawHandle {
+export interface RawHandle {
   close(): void;
   readStop(): number;
   reading?: boolean;
@@ -260,9 +260,13 @@ function deliver(m: Extract<RouteMessage, { op: 'give' | 'fail' }>, raw: RawHand
     return;
   }
   if (!p) return raw.close();
+  p.resolve(socketOver(raw));
+}
+
+/** A socket over a native handle that came over a channel; it reads nothing until its owner wants it. */
+export function socketOver(raw: RawHandle): Socket {
   const { Socket: NetSocket } = require('node:net') as typeof import('node:net');
-  // manualStart: the new owner decides when to read.
-  p.resolve(new NetSocket({ handle: raw, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as object));
+  return new NetSocket({ handle: raw, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as object);
 }
 
 /**

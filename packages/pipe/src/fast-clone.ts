@@ -191,6 +191,7 @@ class Decoder {
 
   key(): unknown {
     const buf = this.buf;
+    // A one-byte string of at most MAX_KEY bytes (its length is then one varint byte); others as values.
     if (this.pos + 1 >= buf.length || buf[this.pos] !== T_ONE_BYTE || buf[this.pos + 1] > MAX_KEY) return this.value();
     const n = buf[this.pos + 1];
     const at = this.pos + 2;
