@@ -9,6 +9,10 @@ export { setForkserverOptions, getForkserverOptions, forkserverReady, type Forks
 export { wait, waitable, Sentinel, type Waitable, type Readiness } from './wait';
 export { isMainModule } from './main-guard';
 export { atChildExit } from './finalize';
+/** @internal how Connections and queue participants write, and lose nothing at exit */
+export { SocketWriter, type WriterOwner } from './socket-writer';
+/** @internal Node's private socket internals, read in one place */
+export { socketFd, unwrittenBytes } from './node-internals';
 export {
   reduce,
   register,

@@ -1,10 +1,11 @@
 import { BufferTooShort, EOFError, ProcessError } from '@multiproc/errors';
 import {
-  atChildExit,
   dumps,
   messageContext,
   reduce,
   registerRebuilder,
+  SocketWriter,
+  socketFd,
   waitable,
   waitFor,
   waitOptions,
@@ -108,15 +109,9 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.buffer === b.buffer && a.byteOffset === b.byteOffset;
 }
 
-/** The socket's file descriptor, or -1 (not connected yet, closed, or not a descriptor). */
-function descriptor(socket: Socket | null): number {
-  const fd: unknown = (socket as any)?._handle?.fd;
-  return typeof fd === 'number' ? fd : -1;
-}
-
-/** Connections whose writes the kernel has not taken yet: a child flushes them before it exits. */
-const unflushed = new Set<Connection>();
-atChildExit(() => Promise.all([...unflushed].map((c) => c.flushed())).then(() => undefined));
+/** Where the first small message of a tick is framed before it is written. */
+const SEND_SCRATCH = Buffer.allocUnsafe(HEADER + SMALL);
+const RESOLVED = Promise.resolve();
 
 /** Values in messages (a Connection among them) travel by core's message transfer: handles are lent over the process tree. */
 export { messageContext };
@@ -153,15 +148,23 @@ export class Connection {
   #unsent: [kind: number, payload: Buffer, untilKernel: boolean, settle: (p: Promise<void>) => void][] = [];
   /** Transfers of this not-yet-attached socket to other processes still under way. */
   #lent = 0;
-  /** Writes not yet taken by the kernel; while there are any, the process stays alive. */
-  #inflight = 0;
-  #releaseWrites: (() => void) | null = null;
-  #flushWaiters: (() => void)[] = [];
-  #drained: Promise<void> | null = null;
-  /** Small messages of this tick, copied one after another (see #append). */
+  /** Writes what the kernel does not take at once, in order, and what is left at exit. */
+  #writer = new SocketWriter({
+    hold: () => this.#readiness.hold!(),
+    beforeExit: () => (this.#flushBatch(), true),
+    failed: (err) => this.#writeFailed(err),
+    describe: () => `a Connection (${this.toString()})`,
+  });
+  /** Why sending is over: the peer closed its end, or the socket failed. */
+  #sendError: Error | null = null;
+  /** Small messages of this tick after its first, copied one after another (see #append). */
   #batch: Buffer | null = null;
   #batchLength = 0;
-  #flushQueued = false;
+  /** Resolves the sends in the batch once it is written. */
+  #batchSent: Promise<void> | null = null;
+  #batchDone: ((err: Error | null) => void) | null = null;
+  /** A message went this tick: the next ones are batched until the tick ends. */
+  #burst = false;
   /** The peer answers at once (its last message came soon after we waited for it): spin first. */
   #quick = false;
   /** Quick answers still to see before spinning again, and the next such penalty (see MAX_SKIP). */
@@ -239,6 +242,7 @@ export class Connection {
     const socket = ours ? given : this.#own(given);
     socket.pause();
     this.#socket = socket;
+    this.#writer.attach(socket);
     socket.on('error', (err) => this.#fail(err));
     socket.on('end', () => {
       this.#eof = true;
@@ -311,7 +315,7 @@ export class Connection {
   /** Reads the rest of the big message under way from this thread, while bytes keep coming (see READ_STALL_MS). */
   #readRest(): void {
     let rest = this.#parser.rest();
-    const fd = rest ? descriptor(this.#socket) : -1;
+    const fd = rest ? socketFd(this.#socket) : -1;
     if (!rest || fd < 0) return;
     // The event loop reads on after a stall, and meets an end of stream or an error itself.
     whileFlowing(READ_STALL_MS, () => {
@@ -372,12 +376,15 @@ export class Connection {
   }
 
   /**
-   * Writes one message. A small one is copied into the batch, which leaves in one write at the
-   * end of the tick (or when full); a big one goes as is (`untilKernel`: its promise resolves
-   * once written). Resolves at once unless the socket holds more than WRITE_LIMIT bytes.
+   * Writes one message. The first small one of a tick goes to the kernel at once (its peer has it
+   * even if this thread blocks next, as Python's send() returns after write(2)); the tick's next
+   * ones are copied into a batch that leaves in one write when the tick ends (or when full), and
+   * their promises resolve then. A big one goes as is (`untilKernel`: its promise resolves once
+   * the kernel has it). A send waits while more than WRITE_LIMIT bytes wait to be written.
    */
   #write(kind: number, payload: Buffer, untilKernel: boolean): Promise<void> {
     if (payload.length > MAX_MESSAGE) throw new RangeError(`a message may be at most ${MAX_MESSAGE} bytes; this one is ${payload.length}`);
+    if (this.#sendError) return Promise.reject(this.#sendError);
     const socket = this.#socket;
     if (!socket) {
       if (this.#error) return Promise.reject(this.#error); // it never will
@@ -386,32 +393,32 @@ export class Connection {
       const kept = untilKernel ? payload : Buffer.from(payload);
       return new Promise((resolve) => this.#unsent.push([kind, kept, untilKernel, resolve]));
     }
-    if (payload.length <= SMALL) this.#append(kind, payload);
+    let sent: Promise<void>;
+    if (payload.length <= SMALL) sent = this.#append(kind, payload);
     else {
       this.#flushBatch(); // in order
-      if (untilKernel) return new Promise<void>((resolve) => this.#writeBig(socket, kind, payload, resolve));
-      this.#writeBig(socket, kind, payload, null);
+      sent = untilKernel ? new Promise<void>((resolve) => this.#writeBig(socket, kind, payload, resolve)) : (this.#writeBig(socket, kind, payload, null), RESOLVED);
     }
-    if (socket.writableLength < WRITE_LIMIT) return Promise.resolve();
-    // Every send made while the buffer is full waits for the same drain.
-    return (this.#drained ??= new Promise<void>((resolve, reject) => {
-      const done = (err?: Error) => {
-        socket.off('drain', onDrain);
-        socket.off('close', onClose);
-        this.#drained = null;
-        if (err) reject(err);
-        else resolve();
-      };
-      const onDrain = () => done();
-      const onClose = () => done(new EOFError('the connection closed before the message could be sent'));
-      socket.once('drain', onDrain);
-      socket.once('close', onClose);
-    }));
+    if (this.#sendError) return Promise.reject(this.#sendError);
+    if (this.#writer.pending < WRITE_LIMIT) return sent;
+    // Backpressure: wait until the kernel took what waits.
+    return this.#writer.flushed().then(() => {
+      if (this.#sendError) throw this.#sendError;
+    });
   }
 
-  /** Copies a small message into the batch (one allocation and one write per BATCH bytes). */
-  #append(kind: number, payload: Buffer): void {
+  /** A small message: at once when it is the tick's first, else into the batch. */
+  #append(kind: number, payload: Buffer): Promise<void> {
     const need = HEADER + payload.length;
+    if (!this.#burst && !this.#batch) {
+      this.#burst = true;
+      process.nextTick(() => this.#endTick());
+      SEND_SCRATCH.writeUInt32LE(payload.length, 0);
+      SEND_SCRATCH[4] = kind;
+      payload.copy(SEND_SCRATCH, HEADER);
+      this.#writer.write(SEND_SCRATCH.subarray(0, need), false);
+      return RESOLVED;
+    }
     if (this.#batch && this.#batchLength + need > this.#batch.length) {
       // A batch starts small (a lone message of a round trip costs no 64 KiB allocation) and
       // doubles up to BATCH as a tick sends more.
@@ -425,55 +432,52 @@ export class Connection {
     if (!this.#batch) {
       this.#batch = Buffer.allocUnsafe(Math.max(FIRST_BATCH, need));
       this.#batchLength = 0;
-      this.#writing();
-      if (!this.#flushQueued) {
-        this.#flushQueued = true;
-        process.nextTick(() => {
-          this.#flushQueued = false;
-          this.#flushBatch();
-        });
-      }
+      this.#writer.expect();
     }
     const b = this.#batch;
     b.writeUInt32LE(payload.length, this.#batchLength);
     b[this.#batchLength + 4] = kind;
     payload.copy(b, this.#batchLength + HEADER);
     this.#batchLength += need;
+    return (this.#batchSent ??= new Promise<void>((resolve, reject) => (this.#batchDone = (err) => (err ? reject(err) : resolve()))));
+  }
+
+  #endTick(): void {
+    this.#burst = false;
+    this.#flushBatch();
   }
 
   #flushBatch(): void {
     const batch = this.#batch;
     if (!batch || !this.#socket) return;
     this.#batch = null;
-    this.#socket.write(batch.subarray(0, this.#batchLength), () => this.#written());
+    this.#writer.write(batch.subarray(0, this.#batchLength), true);
+    const done = this.#batchDone;
+    this.#batchSent = this.#batchDone = null;
+    done?.(this.#sendError);
   }
 
-  /** Its header and the payload as it is: what the kernel takes at once from this thread (#writeNow), the rest through the socket. */
+  /** Its header and the payload as it is: what the kernel takes at once from this thread (#writeNow), the rest through the writer. */
   #writeBig(socket: Socket, kind: number, payload: Buffer, written: (() => void) | null): void {
     let head = header(kind, payload.length);
-    const sent = this.#writeNow(socket, head, payload);
+    const sent = this.#writeNow(head, payload);
     if (sent === HEADER + payload.length) return written?.();
     head = head.subarray(Math.min(sent, HEADER));
     payload = payload.subarray(Math.max(0, sent - HEADER));
-    this.#writing();
-    socket.cork();
-    if (head.length > 0) socket.write(head);
-    socket.write(payload, () => {
-      written?.();
-      this.#written();
-    });
-    socket.uncork();
+    if (head.length > 0) this.#writer.write(head, true);
+    // A caller's buffer (sendBytes) is not copied: its promise waits for the kernel.
+    this.#writer.write(payload, true, written ?? undefined);
   }
 
   /**
    * Writes what the kernel takes of a big message now, from this thread, when nothing of ours
-   * waits in the socket (so the order holds). Returns the bytes written; the event loop writes
-   * the rest (and meets any error itself).
+   * waits to be written (so the order holds). Returns the bytes written; the writer writes the
+   * rest (and meets any error itself).
    */
-  #writeNow(socket: Socket, head: Buffer, payload: Buffer): number {
-    const fd = descriptor(socket);
+  #writeNow(head: Buffer, payload: Buffer): number {
+    const fd = this.#writer.idleFd();
     // Never while a receive of this process waits (a Pool's parent): spinning here would hold it up.
-    if (fd < 0 || !CAN_SPIN || waiting > 0 || socket.writableLength > 0 || socket.connecting) return 0;
+    if (fd < 0 || !CAN_SPIN || waiting > 0) return 0;
     if (this.#writeSkip > 0) {
       this.#writeSkip--;
       return 0;
@@ -491,33 +495,22 @@ export class Connection {
     return sent;
   }
 
-  /**
-   * A write (or a batch) begins: until the kernel has it, the process stays alive, and a child
-   * flushes it before it exits (its exit may come before the end of this tick).
-   */
-  #writing(): void {
-    if (this.#inflight++ === 0) {
-      this.#releaseWrites = this.#readiness.hold!();
-      unflushed.add(this);
-    }
-  }
-
-  #written(): void {
-    if (--this.#inflight > 0) return;
-    this.#releaseWrites?.();
-    this.#releaseWrites = null;
-    unflushed.delete(this);
-    for (const resolve of this.#flushWaiters.splice(0)) resolve();
+  /** The peer closed its end (EPIPE), or the socket failed: every send from now on says so. */
+  #writeFailed(err: Error): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    this.#sendError ??=
+      code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_DESTROYED'
+        ? Object.assign(new EOFError('the peer closed the connection: the message was not delivered (Python: BrokenPipeError)'), { code: 'EPIPE' })
+        : err;
   }
 
   /**
    * Resolves when the kernel has taken everything sent so far (beyond Python: its send() blocks
-   * until then). A child does this for every Connection before it exits.
+   * until then).
    */
   flushed(): Promise<void> {
     this.#flushBatch();
-    if (this.#inflight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#flushWaiters.push(resolve));
+    return this.#writer.flushed();
   }
 
   // ---- receiving
@@ -658,7 +651,7 @@ export class Connection {
    */
   #spin(): boolean {
     const socket = this.#socket;
-    const fd = descriptor(socket);
+    const fd = socketFd(socket);
     // Not while the event loop's next read is to go into a big message's buffer: Node picked that
     // buffer after the last read, and bytes read here would land before it.
     if (waiting > 0 || !CAN_SPIN || this.#target) return false;

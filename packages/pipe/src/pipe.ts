@@ -13,7 +13,12 @@ interface PairServer {
   server: Server;
   path: string;
   /** Accepts arrive in the order of our connects: the n-th accept is the n-th Pipe's other end. */
-  waiting: ((socket: Socket) => void)[];
+  waiting: Waiter[];
+}
+
+interface Waiter {
+  resolve: (socket: Socket) => void;
+  reject: (err: Error) => void;
 }
 
 let pairs: PairServer | null = null;
@@ -23,7 +28,10 @@ function pairServer(): PairServer {
   const dir = mkdtempSync(join(tmpdir(), 'multiproc-'));
   const path = join(dir, 'pipes.sock');
   const waiting: PairServer['waiting'] = [];
-  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => waiting.shift()?.(socket));
+  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+    waiting.shift()?.resolve(socket);
+    if (waiting.length === 0) server.unref();
+  });
   // An accept error (out of file descriptors) must not crash the process; the Pipe's connect
   // fails too, and its Connection reports that.
   server.on('error', () => {});
@@ -39,7 +47,26 @@ function pairServer(): PairServer {
  */
 export function Pipe(duplex = true): [Connection, Connection] {
   if (typeof duplex !== 'boolean') throw new TypeError(`Pipe(duplex): duplex must be true or false, got ${typeof duplex}`);
-  const { path, waiting } = pairServer();
-  const accepted = new Promise<Socket>((resolve) => waiting.push(resolve));
-  return [new Connection(INTERNAL, accepted, true, duplex), new Connection(INTERNAL, (onread) => connect({ path, allowHalfOpen: true, onread } as NetConnectOpts), duplex, true)];
+  const { server, path, waiting } = pairServer();
+  let waiter!: Waiter;
+  const accepted = new Promise<Socket>((resolve, reject) => (waiter = { resolve, reject }));
+  // Until its other end is accepted the process stays alive: a receive on it must see the
+  // messages (or the EOF) of a peer that was closed at once.
+  if (waiting.push(waiter) === 1) server.ref();
+  const connecting = (onread: object) => {
+    const socket = connect({ path, allowHalfOpen: true, onread } as NetConnectOpts);
+    // A connect that failed (no file descriptors left) is accepted never: its end fails too.
+    let connected = false;
+    socket.once('connect', () => (connected = true));
+    socket.once('error', (err) => {
+      if (connected) return;
+      const at = waiting.indexOf(waiter);
+      if (at < 0) return;
+      waiting.splice(at, 1);
+      if (waiting.length === 0) server.unref();
+      waiter.reject(err);
+    });
+    return socket;
+  };
+  return [new Connection(INTERNAL, accepted, true, duplex), new Connection(INTERNAL, connecting, duplex, true)];
 }

@@ -1,12 +1,12 @@
-import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { abortError, atChildExit } from '@multiproc/core';
+import { abortError, SocketWriter } from '@multiproc/core';
 import { Empty, Full, ProcessError } from '@multiproc/errors';
 import { _decodeMessage, _encodeMessage } from '@multiproc/pipe';
 import { isOwnBroker } from './broker-thread';
 import { Fifo } from './fifo';
-import { copyingOnRead, EMPTY, f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, writeHanded, writeNow, type QueueDescriptor } from './wire';
+import { copyingOnRead, EMPTY, f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, writeHanded, type QueueDescriptor } from './wire';
 
 /** Frames are gathered into one write per tick, or sooner once this many bytes wait. */
 const BATCH = 64 * 1024;
@@ -47,20 +47,21 @@ const RESOLVED = Promise.resolve();
 /** A closed queue's error: for-await ends quietly on it. */
 export const CLOSED = Symbol('multiproc.queue.closed');
 
-/** Participants with writes not yet handed to the kernel: a child flushes them before it exits. */
-const unflushed = new Set<Participant>();
-atChildExit(() => Promise.all([...unflushed].filter((p) => p.joinAtExit).map((p) => p.flushed())).then(() => undefined));
-process.on('exit', () => {
-  for (const p of unflushed) if (p.joinAtExit) p.flushSync();
-});
 
 /**
  * One process's connection to a queue's broker: writes items and requests, keeps the items sent
  * ahead to this consumer, and settles the waits. The public classes check arguments and call it.
  */
 export class Participant {
+  /** Python's join_thread at exit: what was put is written before the process ends. */
   joinAtExit = true;
   #socket: Socket;
+  #writer = new SocketWriter({
+    hold: () => this.#hold(),
+    beforeExit: () => (this.joinAtExit && this.#flushBatch(), this.joinAtExit),
+    failed: (err) => this.#fail(this.#gone(err)),
+    describe: () => 'a Queue',
+  });
   #failure: Error | null = null;
   #closed = false;
   #slot = -1;
@@ -134,7 +135,8 @@ export class Participant {
       if (!this.#closed) this.#fail(this.#gone());
     });
     const { token, n, maxsize, joinable } = d;
-    this.#socket.write(frame(T.Hello, Buffer.from(JSON.stringify({ n, maxsize, joinable, token }))));
+    this.#writer.attach(this.#socket);
+    this.#writer.write(frame(T.Hello, Buffer.from(JSON.stringify({ n, maxsize, joinable, token }))), true);
   }
 
   get closed(): boolean {
@@ -231,7 +233,7 @@ export class Participant {
     this.#pos += need;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      unflushed.add(this);
+      this.#writer.expect();
       setImmediate(() => this.#flushBatch());
     }
   }
@@ -249,53 +251,22 @@ export class Participant {
   }
 
   #write(bytes: Buffer): void {
-    if (this.#socket.destroyed) return;
-    bytes = writeNow(this.#socket, bytes);
-    if (bytes.length === 0) return;
-    // What the socket writes later must outlive the batch, which the next frames overwrite.
-    if (bytes.buffer === this.#batch.buffer) {
-      if (bytes.length < 4096) bytes = Buffer.from(bytes);
-      else this.#batch = Buffer.allocUnsafe(BATCH);
-    }
-    unflushed.add(this);
-    const release = this.#hold();
-    this.#socket.write(bytes, () => {
-      release();
-      if (this.#pos === 0 && this.#socket.writableLength === 0) unflushed.delete(this);
-    });
+    const small = bytes.buffer === this.#batch.buffer && bytes.length < 4096;
+    this.#writer.write(bytes, !small);
+    // What the writer keeps must outlive the batch, which the next frames overwrite.
+    if (!small && this.#writer.pending > 0 && bytes.buffer === this.#batch.buffer) this.#batch = Buffer.allocUnsafe(BATCH);
   }
 
   /** Resolves once everything put so far is with the kernel. */
   flushed(): Promise<void> {
     this.#flushBatch();
-    if (this.#socket.destroyed || (this.#socket.writableLength === 0 && !this.#socket.connecting)) return RESOLVED;
-    return new Promise((resolve) => this.#socket.write(Buffer.alloc(0), () => resolve()));
-  }
-
-  /** At process.exit(): nothing asynchronous runs any more, so write what is left directly. */
-  flushSync(): void {
-    const fd = (this.#socket as any)._handle?.fd;
-    if (this.#pos === 0 || typeof fd !== 'number' || fd < 0 || this.#socket.writableLength > 0) return;
-    try {
-      writeSync(fd, this.#batch, 0, this.#pos);
-    } catch {
-      // The broker is gone or its socket is full: what was not written is lost, as in Python.
-    }
-    this.#pos = 0;
+    return this.#writer.flushed();
   }
 
   #pressure(): Promise<void> {
-    if (this.#socket.writableLength + this.#pos < WRITE_LIMIT) return RESOLVED;
-    const release = this.#hold();
-    return new Promise((resolve) => {
-      // A broker that went away also ends the wait: the next call reports it.
-      const done = () => {
-        this.#socket.off('drain', done).off('close', done);
-        release();
-        resolve();
-      };
-      this.#socket.once('drain', done).once('close', done);
-    });
+    if (this.#writer.pending + this.#pos < WRITE_LIMIT) return RESOLVED;
+    // A broker that went away also ends the wait: the next call reports it.
+    return this.#writer.flushed();
   }
 
   // ---- putting
@@ -640,7 +611,10 @@ export class Participant {
     this.#rejectAll(err);
     this.#flushBatch();
     if (this.#ownBroker && this.#handedFd >= 0) this.#writeHanded(); // before the broker learns we left
-    if (!this.#socket.destroyed) this.#socket.end();
+    // After what is still to be written: end() before it would lose it.
+    void this.#writer.flushed().then(() => {
+      if (!this.#socket.destroyed) this.#socket.end();
+    });
   }
 
   /** Resolves once everything this process put has been handed to the broker (Python's join_thread). */
@@ -655,7 +629,6 @@ export class Participant {
   }
 
   #release(): void {
-    unflushed.delete(this);
     for (const fd of [this.#handedFd, this.#seen, this.#sizes]) if (fd >= 0) closeSync(fd);
     this.#handedFd = this.#seen = this.#sizes = -1;
   }

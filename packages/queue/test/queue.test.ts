@@ -277,6 +277,19 @@ describe('Queue across processes', () => {
     q.close();
   });
 
+  for (const how of ['await', 'no-await', 'many'] as const) {
+    const what = { await: 'await q.put(x)', 'no-await': 'q.put(x)', many: '5,000 unawaited puts' }[how];
+    it(`${what}, then process.exit(0) in the same tick: every item arrives`, async () => {
+      const q = new Queue();
+      const p = await run('putThenExit', [q, how]);
+      await p.join();
+      expect(p.exitCode).toBe(0);
+      if (how === 'many') for (let i = 0; i < 5000; i++) expect(await q.get({ timeout: 10 })).toBe(i);
+      else expect(await q.get({ timeout: 10 })).toBe('x');
+      q.close();
+    });
+  }
+
   it('errors sent as values arrive as their class', async () => {
     const q = new Queue();
     const p = await run('putError', [q]);
