@@ -22,6 +22,8 @@ async function deliverChallenge(conn: Connection, key: Buffer): Promise<void> {
   const message = Buffer.concat([CHALLENGE, randomBytes(32)]);
   await conn.sendBytes(message);
   const response = await conn.recvBytes(MAX);
+  // Only a Client without a key says FAILURE where its digest should be.
+  if (response.equals(FAILURE)) throw new AuthenticationError('the client has no authkey, but this Listener requires one');
   const expected = digest(key, message);
   if (response.length === expected.length && timingSafeEqual(response, expected)) {
     await conn.sendBytes(WELCOME);
@@ -39,15 +41,22 @@ async function answerChallenge(conn: Connection, key: Buffer): Promise<void> {
   if (!verdict.equals(WELCOME)) throw new AuthenticationError('the peer rejected our digest: its authkey differs');
 }
 
-/** The listener's side, on a fresh connection. Closes it and throws on failure. */
-export async function serverHandshake(conn: Connection, key: Buffer | null): Promise<void> {
+/**
+ * The listener's greeting, sent as soon as a connection arrives, before any accept(): a Client
+ * without a key needs nothing more, so it resolves once connected, as Python's does.
+ */
+export async function greet(conn: Connection, key: Buffer | null): Promise<void> {
+  await conn.sendBytes(key ? GREETING_AUTH : GREETING_OPEN);
+}
+
+/** The listener's side, in accept(), once `greeted` (the greeting sent). Closes the connection and throws on failure. */
+export async function serverHandshake(conn: Connection, key: Buffer | null, greeted: Promise<void>): Promise<void> {
   try {
+    await greeted;
     if (key) {
-      await conn.sendBytes(GREETING_AUTH);
       await deliverChallenge(conn, key);
       await answerChallenge(conn, key);
     } else {
-      await conn.sendBytes(GREETING_OPEN);
       const reply = await conn.recvBytes(MAX);
       if (!reply.equals(READY)) throw new AuthenticationError('the client has an authkey, but this Listener has none');
     }

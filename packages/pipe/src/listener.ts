@@ -1,10 +1,10 @@
-import { describeValue } from '@multiproc/core';
+import { abortError, describeValue } from '@multiproc/core';
 import { ProcessError } from '@multiproc/errors';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clientHandshake, serverHandshake } from './auth';
+import { clientHandshake, greet, serverHandshake } from './auth';
 import { Connection, INTERNAL } from './connection';
 
 export type Family = 'AF_UNIX' | 'AF_INET' | 'AF_INET6';
@@ -14,7 +14,10 @@ export type Address = string | [host: string, port: number];
 export interface ListenerOptions {
   family?: Family;
   backlog?: number;
-  /** When given, both sides prove they hold it (HMAC challenge-response) before any message. */
+  /**
+   * When given, both sides prove they hold it (HMAC challenge-response) before any message. An
+   * empty Buffer is a key too, as Python's `b''` is; `null` (the default) means no handshake.
+   */
   authkey?: Buffer | Uint8Array | null;
 }
 
@@ -37,8 +40,32 @@ function parseAddress(address: unknown, family: Family | undefined, what: string
 
 function checkKey(authkey: unknown, what: string): Buffer | null {
   if (authkey === undefined || authkey === null) return null;
-  if (!(authkey instanceof Uint8Array) || authkey.length === 0) throw new TypeError(`${what}: authkey must be a non-empty Buffer`);
+  if (!(authkey instanceof Uint8Array)) {
+    throw new TypeError(`${what}: authkey must be a Buffer (or null for no authentication), got ${describeValue(authkey)}`);
+  }
   return Buffer.from(authkey);
+}
+
+function acceptSignal(options: unknown): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`accept(options): options must be an object such as { signal }, got ${describeValue(options)}`);
+  }
+  const { signal, ...rest } = options as { signal?: unknown };
+  const unknown = Object.keys(rest);
+  if (unknown.length) throw new TypeError(`accept(options): unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; the only option is signal`);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`accept(options): signal must be an AbortSignal, got ${describeValue(signal)}`);
+  }
+  return signal;
+}
+
+/** A connection that came in: greeted at once, authenticated by the accept() that takes it. */
+interface Arrival {
+  conn: Connection;
+  greeted: Promise<void>;
+  /** Started by the first accept() to take it; one aborted meanwhile hands it on unfinished. */
+  handshake: Promise<Connection> | null;
 }
 
 /** A bind to 'localhost' stays synchronous (no DNS lookup), so `address` is known at once. */
@@ -52,11 +79,12 @@ export class Listener {
   #server: Server;
   #where: Where;
   #authkey: Buffer | null;
-  #sockets: Socket[] = [];
-  #waiters: ((s: Socket | null) => void)[] = [];
+  #arrivals: Arrival[] = [];
+  #waiters: ((a: Arrival | null) => void)[] = [];
   #closed = false;
   #tmpdir: string | null = null;
   #listening: Promise<void>;
+  #bound = false;
   #stopListening: (err: Error) => void = () => {};
 
   constructor(address?: Address | null, options: ListenerOptions = {}) {
@@ -74,14 +102,19 @@ export class Listener {
       }
     } else this.#where = parseAddress(address, family, 'Listener');
     this.#server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-      const waiter = this.#waiters.shift();
-      if (waiter) waiter(socket);
-      else this.#sockets.push(socket);
+      const conn = new Connection(INTERNAL, socket, true, true);
+      // Greeted now, not in accept(): a Client without a key waits for nothing else.
+      const greeted = greet(conn, this.#authkey);
+      greeted.catch(() => {}); // said by the accept() that takes it
+      this.#arrive({ conn, greeted, handshake: null });
     });
     this.#server.unref();
     this.#listening = new Promise((resolve, reject) => {
       this.#stopListening = reject;
-      this.#server.once('listening', resolve);
+      this.#server.once('listening', () => {
+        this.#bound = true;
+        resolve();
+      });
       // A later error (e.g. out of file descriptors while accepting) must not crash the process.
       this.#server.on('error', (err) => reject(new ProcessError(`Listener: cannot listen on ${JSON.stringify(this.address)}: ${err.message}`, { cause: err })));
     });
@@ -115,22 +148,87 @@ export class Listener {
     return [this.#where.host, typeof a === 'object' && a ? a.port : this.#where.port];
   }
 
-  /** The next connection, once it has passed the authentication handshake. */
-  async accept(): Promise<Connection> {
+  /**
+   * The next connection, once it has passed the authentication handshake. Aborting `signal`
+   * rejects with an AbortError and leaves the Listener as it was: the connection this call would
+   * have had (its handshake under way, perhaps) goes to the next accept().
+   */
+  accept(options?: { signal?: AbortSignal }): Promise<Connection> {
+    return this.#accept(acceptSignal(options));
+  }
+
+  async #accept(signal: AbortSignal | undefined): Promise<Connection> {
     if (this.#closed) throw new ProcessError('accept(): the listener is closed');
-    await this.#listening;
-    if (this.#closed) throw new ProcessError('accept(): the listener was closed');
-    const socket =
-      this.#sockets.shift() ??
-      (await new Promise<Socket | null>((resolve) => {
-        this.#waiters.push(resolve);
-        this.#server.ref(); // someone waits: stay alive
-      }));
+    if (signal?.aborted) throw abortError(signal);
+    // Once bound, it takes its place in line within this call: an abort right after it finds it there.
+    if (!this.#bound) {
+      await this.#listening;
+      if (this.#closed) throw new ProcessError('accept(): the listener was closed');
+      if (signal?.aborted) throw abortError(signal);
+    }
+    const arrival = this.#arrivals.shift() ?? (await this.#nextArrival(signal));
+    if (!arrival) throw new ProcessError('accept(): the listener was closed');
+    const handshake = (arrival.handshake ??= serverHandshake(arrival.conn, this.#authkey, arrival.greeted).then(() => arrival.conn));
+    if (!signal) return handshake;
+    handshake.catch(() => {}); // handed on, it may never be taken again
+    return new Promise((resolve, reject) => {
+      // Whichever comes first wins: a connection is never both returned and handed on.
+      let settled = false;
+      const onAbort = () => {
+        if (settled) return;
+        settled = true;
+        this.#arrive(arrival, true);
+        reject(abortError(signal));
+      };
+      if (signal.aborted) return onAbort(); // while the connection was handed to us
+      signal.addEventListener('abort', onAbort, { once: true });
+      const finish = (settle: () => void) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        settle();
+      };
+      handshake.then(
+        (conn) => finish(() => resolve(conn)),
+        (err) => finish(() => reject(err)),
+      );
+    });
+  }
+
+  /** Waits for the next connection (null: the listener was closed), keeping the process alive meanwhile. */
+  #nextArrival(signal: AbortSignal | undefined): Promise<Arrival | null> {
+    return new Promise((resolve, reject) => {
+      const waiter = (arrival: Arrival | null) => {
+        signal?.removeEventListener('abort', onAbort);
+        this.#release();
+        resolve(arrival);
+      };
+      const onAbort = () => {
+        // Out of the line at once, so the next connection goes to an accept() still waiting.
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        this.#release();
+        reject(abortError(signal!));
+      };
+      this.#waiters.push(waiter);
+      this.#server.ref(); // someone waits: stay alive
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #release(): void {
     if (!this.#waiters.length) this.#server.unref();
-    if (!socket) throw new ProcessError('accept(): the listener was closed');
-    const conn = new Connection(INTERNAL, socket, true, true);
-    await serverHandshake(conn, this.#authkey);
-    return conn;
+  }
+
+  /** To the accept() waiting longest, else into the queue; `first`: one an aborted accept() hands on, next in line. */
+  #arrive(arrival: Arrival, first = false): void {
+    if (this.#closed) {
+      arrival.conn.close();
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter(arrival);
+    else if (first) this.#arrivals.unshift(arrival);
+    else this.#arrivals.push(arrival);
   }
 
   close(): void {
@@ -138,7 +236,7 @@ export class Listener {
     this.#closed = true;
     this.#stopListening(new ProcessError('the listener was closed'));
     this.#server.close();
-    for (const s of this.#sockets) s.destroy();
+    for (const a of this.#arrivals.splice(0)) a.conn.close();
     for (const w of this.#waiters.splice(0)) w(null);
     if (this.#tmpdir) rmSync(this.#tmpdir, { recursive: true, force: true });
   }
@@ -150,7 +248,8 @@ export class Listener {
 
 /**
  * Python's `multiprocessing.connection.Client`: connects to a Listener. Asynchronous in
- * TypeScript: it resolves once connected and authenticated.
+ * TypeScript: without an authkey it resolves once connected (the listener greets a connection as
+ * it comes, before any accept()); with one, once authenticated, which takes the listener's accept().
  */
 export async function Client(address: Address, options: { family?: Family; authkey?: Buffer | Uint8Array | null } = {}): Promise<Connection> {
   if (options === null || typeof options !== 'object') throw new TypeError('Client(address, options): options must be an object');

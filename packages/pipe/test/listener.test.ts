@@ -1,7 +1,28 @@
 import { statSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { AuthenticationError } from '@multiproc/errors';
-import { Client, Listener } from '@multiproc/pipe';
+import { Client, Listener, type ListenerOptions } from '@multiproc/pipe';
+import { runNode } from '../../core/test/helpers/procs';
+
+const clientScript = fileURLToPath(new URL('./fixtures/client.mjs', import.meta.url));
+
+/** A Listener closed when the test ends, passed or not: no socket or temp dir is left behind. */
+function listen(options?: ListenerOptions): Listener {
+  const listener = new Listener(undefined, options);
+  onTestFinished(() => listener.close());
+  return listener;
+}
+
+/** The Client fixture in a process of its own (the key goes as hex); killed if the test ends first. */
+function clientProcess(address: string, authkey?: Buffer) {
+  const run = runNode(clientScript, authkey === undefined ? [address] : [address, authkey.toString('hex')]);
+  onTestFinished(() => {
+    run.child.kill();
+  });
+  return run;
+}
 
 async function pair(listener: Listener, clientKey: Buffer | null) {
   await listener.ready();
@@ -55,6 +76,10 @@ describe('Listener and Client', () => {
     ['a wrong key', Buffer.from('right'), Buffer.from('wrong')],
     ['a key missing on the client', Buffer.from('right'), null],
     ['a key missing on the listener', null, Buffer.from('extra')],
+    ['an empty key on the listener, a non-empty one on the client', Buffer.alloc(0), Buffer.from('x')],
+    ['a non-empty key on the listener, an empty one on the client', Buffer.from('x'), Buffer.alloc(0)],
+    ['an empty key on the listener, none on the client', Buffer.alloc(0), null],
+    ['an empty key on the client, none on the listener', null, Buffer.alloc(0)],
   ])('%s fails with AuthenticationError on both sides, delivering nothing', async (_what, serverKey, clientKey) => {
     const listener = new Listener(['127.0.0.1', 0], { authkey: serverKey });
     const { server, client } = await pair(listener, clientKey);
@@ -68,7 +93,7 @@ describe('Listener and Client', () => {
   it('checks its arguments and fails clearly when nobody listens', async () => {
     expect(() => new Listener(42 as any)).toThrow(TypeError);
     expect(() => new Listener(undefined, { backlog: 0 })).toThrow(/backlog/);
-    expect(() => new Listener(undefined, { authkey: 'pw' as any })).toThrow(/authkey must be a non-empty Buffer/);
+    expect(() => new Listener(undefined, { authkey: 'pw' as any })).toThrow(/authkey must be a Buffer/);
     expect(() => new Listener(undefined, { bogus: 1 } as any)).toThrow(/unknown option 'bogus'/);
     await expect(Client('/nonexistent/multiproc.sock')).rejects.toThrow(/cannot connect/);
     await expect(new Listener('/nonexistent/dir/x.sock').ready()).rejects.toThrow(/cannot listen/);
@@ -76,5 +101,125 @@ describe('Listener and Client', () => {
     const waiting = listener.accept();
     listener.close();
     await expect(waiting).rejects.toThrow(/closed/);
+  });
+
+  it('an empty authkey is a key, as b"" is in Python: both sides with one run the handshake and talk', async () => {
+    const listener = listen({ authkey: Buffer.alloc(0) });
+    const { server, client } = await pair(listener, Buffer.alloc(0));
+    expect(server.status).toBe('fulfilled');
+    expect(client.status).toBe('fulfilled');
+    const [s, c] = [(server as PromiseFulfilledResult<any>).value, (client as PromiseFulfilledResult<any>).value];
+    await c.send('empty key');
+    expect(await s.recv()).toBe('empty key');
+    s.close();
+    c.close();
+    // And from another process, with the key coming in as an empty argument.
+    const run = clientProcess(listener.address as string, Buffer.alloc(0));
+    const conn = await listener.accept();
+    await conn.send('across');
+    expect(await conn.recv()).toEqual(['echo', 'across']);
+    expect((await run.done).code).toBe(0);
+    conn.close();
+  });
+});
+
+describe('Client() without an authkey', () => {
+  it('resolves once connected, before accept(): one process can connect, then accept', async () => {
+    const listener = listen();
+    const client = await Client(listener.address as string);
+    const server = await listener.accept();
+    await client.send('connected first');
+    expect(await server.recv()).toBe('connected first');
+    await server.send('accepted after');
+    expect(await client.recv()).toBe('accepted after');
+    client.close();
+    server.close();
+  });
+
+  it('in another process, resolves while the listener has not called accept() yet', async () => {
+    const listener = listen();
+    const run = clientProcess(listener.address as string);
+    await run.line(/^connected$/);
+    const conn = await listener.accept();
+    await conn.send('ping');
+    expect(await conn.recv()).toEqual(['echo', 'ping']);
+    expect((await run.done).code).toBe(0);
+    conn.close();
+  });
+});
+
+describe('accept({ signal })', () => {
+  it('rejects with an AbortError when aborted; the connection that comes next goes to the next accept()', async () => {
+    const listener = await listen().ready(); // bound: each accept() below is in line once called
+    const ac = new AbortController();
+    const aborted = listener.accept({ signal: ac.signal });
+    const waiting = listener.accept();
+    ac.abort();
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    // The aborted accept() was first in line: the connection must go to the one still waiting.
+    const client = await Client(listener.address as string);
+    const server = await waiting;
+    await client.send('not swallowed');
+    expect(await server.recv()).toBe('not swallowed');
+    // And to one made after the abort, from another process.
+    const run = clientProcess(listener.address as string);
+    const conn = await listener.accept();
+    await conn.send('later');
+    expect(await conn.recv()).toEqual(['echo', 'later']);
+    expect((await run.done).code).toBe(0);
+    for (const c of [client, server, conn]) c.close();
+  });
+
+  it('a signal already aborted rejects at once, and leaves a waiting connection to the next accept()', async () => {
+    const listener = listen();
+    const run = clientProcess(listener.address as string);
+    await run.line(/^connected$/); // its connection waits at the listener
+    const reason = new Error('changed my mind');
+    await expect(listener.accept({ signal: AbortSignal.abort(reason) })).rejects.toMatchObject({ name: 'AbortError', cause: reason });
+    const conn = await listener.accept();
+    await conn.send('still here');
+    expect(await conn.recv()).toEqual(['echo', 'still here']);
+    expect((await run.done).code).toBe(0);
+    conn.close();
+  });
+
+  it('aborted in the middle of a handshake, it leaves that connection to the next accept()', async () => {
+    const authkey = Buffer.from('key');
+    const listener = listen({ authkey });
+    // A client that never answers the challenge: the handshake waits on it.
+    const raw = connect(listener.address as string);
+    onTestFinished(() => {
+      raw.destroy();
+    });
+    let heard = '';
+    const challenged = new Promise<void>((resolve) =>
+      raw.on('data', (chunk) => {
+        heard += chunk.toString('latin1');
+        if (heard.includes('#CHALLENGE#')) resolve();
+      }),
+    );
+    const ac = new AbortController();
+    const aborted = listener.accept({ signal: ac.signal });
+    await challenged; // accept() took the connection and is in its handshake
+    ac.abort();
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    // The next accept() goes on with that handshake: its client goes away, so that accept fails...
+    const next = listener.accept();
+    raw.destroy();
+    await expect(next).rejects.toBeInstanceOf(AuthenticationError);
+    // ...and the Listener goes on accepting.
+    const { server, client } = await pair(listener, authkey);
+    expect(server.status).toBe('fulfilled');
+    expect(client.status).toBe('fulfilled');
+    (server as PromiseFulfilledResult<any>).value.close();
+    (client as PromiseFulfilledResult<any>).value.close();
+  });
+
+  it('takes an options object with only a signal', () => {
+    const listener = listen();
+    expect(() => listener.accept({ timeout: 1 } as any)).toThrow(/accept\(options\): unknown option 'timeout'; the only option is signal/);
+    expect(() => listener.accept({ signal: 'now' } as any)).toThrow(/accept\(options\): signal must be an AbortSignal, got the string "now"/);
+    expect(() => listener.accept(null as any)).toThrow(/accept\(options\): options must be an object such as \{ signal \}, got null/);
+    expect(() => listener.accept(5 as any)).toThrow(TypeError);
   });
 });
