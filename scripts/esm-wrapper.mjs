@@ -1,6 +1,6 @@
 // Writes dist/index.mjs (re-exporting every named export of the CommonJS dist/index.js) and
-// dist/index.d.mts (its declarations), for the package in the current directory.
-import { copyFileSync, writeFileSync } from 'node:fs';
+// dist/index.d.mts (re-exporting its declarations), for the package in the current directory.
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 
@@ -19,4 +19,8 @@ writeFileSync(
     '',
   ].join('\n'),
 );
-copyFileSync(resolve(dist, 'index.d.ts'), resolve(dist, 'index.d.mts'));
+// A re-export, not a copy: a copy declares every class a second time, and TypeScript takes a class
+// with #private members from `import` and the same class from `require` for two unrelated types
+// (a Process made in an .mts file could not be passed to a .cts function), while at run time they
+// are one.
+writeFileSync(resolve(dist, 'index.d.mts'), "export * from './index.js';\n");
