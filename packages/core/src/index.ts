@@ -1,3 +1,9 @@
+/**
+ * `Process`, the start methods (`'spawn'`, `'forkserver'`) and contexts, `wait()`, and the transfer
+ * protocol that carries values (and handles) to a child process.
+ *
+ * @module @multiproc/core
+ */
 import { availableParallelism } from 'node:os';
 import { registerErrorTransfer } from './error-transfer';
 
@@ -32,8 +38,10 @@ export type { ModuleReference, Target } from './target/describe';
 export type { Popen, StartMethodBackend } from './popen/popen';
 /** @internal how @multiproc/pool ships task functions, as Process ships its target */
 export { describeTarget as _describeTarget } from './target/describe';
+/** @internal */
 export { loadTarget as _loadTarget } from './target/load';
 export type { TargetSpec as _TargetSpec } from './target/spec';
+/** @internal */
 export { callerFile as _callerFile } from './process';
 /** @internal ends the 'forkserver' spares now (the test suites' check that no process is left behind) */
 export { stopForkserver as _stopForkserver } from './popen/spares';

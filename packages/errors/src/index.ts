@@ -1,3 +1,9 @@
+/**
+ * The error classes, with Python's names: `ProcessError` and the ones that derive from it, and
+ * `Empty`/`Full` for queues.
+ *
+ * @module @multiproc/errors
+ */
 export { ProcessError } from './process-error';
 export { BufferTooShort } from './buffer-too-short';
 export { AuthenticationError } from './authentication-error';

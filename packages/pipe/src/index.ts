@@ -1,3 +1,8 @@
+/**
+ * `Pipe`, `Connection`, `Listener` and `Client`: messages between processes over kernel sockets.
+ *
+ * @module @multiproc/pipe
+ */
 import { registerContextFactory } from '@multiproc/core';
 import { Pipe } from './pipe';
 

@@ -1,3 +1,8 @@
+/**
+ * `Pool` and `AsyncResult`: data-parallel work over worker processes.
+ *
+ * @module @multiproc/pool
+ */
 import { registerContextFactory, type Context } from '@multiproc/core';
 import { Pool, type PoolOptions } from './pool';
 

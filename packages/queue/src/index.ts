@@ -1,3 +1,8 @@
+/**
+ * `Queue`, `SimpleQueue` and `JoinableQueue`, shared by any number of processes.
+ *
+ * @module @multiproc/queue
+ */
 import { registerContextFactory, registerRebuilder } from '@multiproc/core';
 import { JoinableQueue, Queue, REBUILD_ID, rebuildQueue, SimpleQueue } from './queue';
 

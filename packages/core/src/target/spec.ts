@@ -1,6 +1,7 @@
 /**
  * How a child finds the code to run: the same shapes are written by the parent (describe.ts) and
  * read by the child (load.ts), so this file is all they share.
+ * @internal
  */
 export type TargetSpec =
   /** No target: run() does nothing. */
