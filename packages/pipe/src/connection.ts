@@ -155,6 +155,8 @@ export class Connection {
     failed: (err) => this.#writeFailed(err),
     describe: () => `a Connection (${this.toString()})`,
   });
+  /** The wait of the sends made while too much waits to be written (see #write). */
+  #drained: Promise<void> | null = null;
   /** Why sending is over: the peer closed its end, or the socket failed. */
   #sendError: Error | null = null;
   /** Small messages of this tick after its first, copied one after another (see #append). */
@@ -401,10 +403,11 @@ export class Connection {
     }
     if (this.#sendError) return Promise.reject(this.#sendError);
     if (this.#writer.pending < WRITE_LIMIT) return sent;
-    // Backpressure: wait until the kernel took what waits.
-    return this.#writer.flushed().then(() => {
+    // Backpressure: every send made meanwhile waits for the kernel to take what waits, together.
+    return (this.#drained ??= this.#writer.flushed().then(() => {
+      this.#drained = null;
       if (this.#sendError) throw this.#sendError;
-    });
+    }));
   }
 
   /** A small message: at once when it is the tick's first, else into the batch. */
