@@ -41,14 +41,35 @@ function received(socket: Socket | null): Socket {
   return socket;
 }
 
+/** Receives not settled yet: the bootstrap waits for those of the start-up message (see handlesArrived). */
+const pending = new Set<Promise<unknown>>();
+
+/**
+ * Settles once every handle asked for so far has arrived (or failed): the target then starts
+ * with its Connections in hand, so what it sends before it exits is written, not left waiting
+ * for a socket that comes after the exit.
+ */
+export function handlesArrived(): Promise<unknown> {
+  return Promise.allSettled([...pending]);
+}
+
 export function receiveHandle(id: number): Promise<Socket> {
-  if (arrived.has(id)) {
-    const socket = arrived.get(id)!;
-    arrived.delete(id);
-    return Promise.resolve().then(() => received(socket));
-  }
+  const receipt = arrived.has(id) ? take(id) : wait(id);
+  pending.add(receipt);
+  const done = () => pending.delete(receipt);
+  receipt.then(done, done);
+  return receipt;
+}
+
+function take(id: number): Promise<Socket> {
+  const socket = arrived.get(id)!;
+  arrived.delete(id);
+  return Promise.resolve().then(() => received(socket));
+}
+
+function wait(id: number): Promise<Socket> {
   const release = holdChannel(process.channel);
-  return new Promise((resolve, reject) =>
+  return new Promise<Socket>((resolve, reject) =>
     waiting.set(id, (s) => {
       release();
       try {

@@ -17,6 +17,8 @@ export { isMainModule } from './main-guard';
 export { atChildExit } from './finalize';
 /** @internal how Connections and queue participants write, and lose nothing at exit */
 export { SocketWriter, type WriterOwner } from './socket-writer';
+export { FrameWriter, FRAME_HEADER, frameHeader, type FrameWriterOptions, type FrameWriterOwner } from './frame-writer';
+export { whileFlowing, CAN_SPIN, MAX_SKIP, receivesWaiting } from './sync-io';
 /** @internal Node's private socket internals, read in one place */
 export { socketFd, unwrittenBytes } from './node-internals';
 export {

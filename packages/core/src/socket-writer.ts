@@ -46,6 +46,8 @@ export class SocketWriter {
   #release: (() => void) | null = null;
   #flushWaiters: (() => void)[] = [];
   #error: Error | null = null;
+  /** The owner holds bytes it has not handed over yet (a batch): an exit must ask for them. */
+  #expecting = false;
 
   constructor(private readonly owner: WriterOwner) {}
 
@@ -76,6 +78,7 @@ export class SocketWriter {
 
   /** The owner holds bytes for this writer (a batch): an exit must ask for them. */
   expect(): void {
+    this.#expecting = true;
     unflushed.add(this);
     hookExit();
   }
@@ -85,6 +88,7 @@ export class SocketWriter {
    * otherwise what cannot be written now is copied. `done` runs once the kernel has the bytes.
    */
   write(buf: Buffer, owned: boolean, done?: () => void): void {
+    this.#expecting = false; // what the owner held comes now, before anything it writes after
     if (this.#error) return;
     const fd = this.idleFd();
     if (fd >= 0) {
@@ -160,7 +164,7 @@ export class SocketWriter {
 
   /** Nothing is left to write (or nothing more can be). */
   #settle(): void {
-    unflushed.delete(this);
+    if (!this.#expecting) unflushed.delete(this);
     this.#release?.();
     this.#release = null;
     for (const resolve of this.#flushWaiters.splice(0)) resolve();

@@ -4,8 +4,12 @@ import {
   messageContext,
   reduce,
   registerRebuilder,
-  SocketWriter,
+  FrameWriter,
   socketFd,
+  whileFlowing,
+  CAN_SPIN,
+  MAX_SKIP,
+  receivesWaiting,
   waitable,
   waitFor,
   waitOptions,
@@ -14,9 +18,8 @@ import {
   type TransferContext,
   type WaitOptions,
 } from '@multiproc/core';
-import { readSync, writeSync, writevSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { availableParallelism } from 'node:os';
 import { decode, encodePlain } from './fast-clone';
 import { BIG, FrameParser, HEADER, header, KIND_BYTES, KIND_OBJECT, MAX_MESSAGE, type Frame } from './framing';
 
@@ -36,82 +39,21 @@ const WRITE_LIMIT = 1024 * 1024;
 const SPIN_MS = 0.05;
 const QUICK_MS = 0.5;
 /**
- * A big message is moved by this thread's own reads and writes while the kernel keeps taking
- * (giving) bytes; the event loop does the rest. Python's blocking read(2)/write(2) go about twice
- * as fast as libuv's wake-ups. A reader waits at most READ_STALL_MS for more bytes (falling back
- * costs it one wake-up). A writer waits longer, past most of a reader's GC pauses. When its
- * reader stalls, its next big message goes through the event loop; after another stall the next
- * 2, then 4 … (a reader that only paused is soon read by this thread again; a slow one costs
- * little spinning). At most SYNC_MS in all per message.
+ * A big message is read by this thread itself while the kernel keeps giving bytes (see
+ * core's sync-io.ts); a reader waits at most READ_STALL_MS for more (falling back costs it one
+ * event-loop wake-up).
  */
 const READ_STALL_MS = 0.5;
-const WRITE_STALL_MS = 2;
-const SYNC_MS = 5;
-/**
- * After a spin that missed, this many quick answers (doubling on each further miss, up to
- * MAX_SKIP) must come through the event loop before the next spin: when the cores are busy (the
- * peer waits for the core we spin on), spinning only slows the round trip down.
- */
-const MAX_SKIP = 1024;
-/** On one CPU a spin only keeps the peer from answering. */
-const CAN_SPIN = availableParallelism() > 1;
-/** Receives of this process waiting on the event loop: while there are any, nobody spins (it would hold them up). */
-let waiting = 0;
-
-/** Messages up to this size are copied into a batch buffer of BATCH bytes; bigger ones are written as they are. */
+/** Messages up to this size are copied into a batch; bigger ones are written as they are. */
 const SMALL = 16 * 1024;
-const BATCH = 64 * 1024;
-const FIRST_BATCH = 512;
 
 /** Reads that are not into a big message's own buffer land here, and are copied out at once. */
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
-
-/**
- * Runs `step` (one non-blocking read or write; false when there is nothing more to do) while the
- * kernel keeps taking or giving bytes. A step that meets EAGAIN is tried again after PAUSE_MS (no
- * system call meanwhile: each EAGAIN is an exception, garbage for the GC), for at most `stallMs`
- * after the last progress and SYNC_MS in all. Any other error ends it: the event loop meets it too.
- */
-function whileFlowing(stallMs: number, step: () => boolean): 'done' | 'stalled' | 'stopped' {
-  const traces = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  const start = performance.now();
-  let stall = start + stallMs;
-  try {
-    for (;;) {
-      try {
-        if (!step()) return 'done';
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return 'stopped';
-        if (pause() < stall) continue;
-        return 'stalled';
-      }
-      const now = performance.now();
-      if (now - start > SYNC_MS) return 'stopped';
-      stall = now + stallMs;
-    }
-  } finally {
-    Error.stackTraceLimit = traces;
-  }
-}
-
-/** Waits PAUSE_MS, spinning, and returns the time. */
-function pause(): number {
-  const until = performance.now() + PAUSE_MS;
-  let now: number;
-  while ((now = performance.now()) < until);
-  return now;
-}
-const PAUSE_MS = 0.002;
 
 /** Whether `a` and `b` start at the same byte of the same memory. */
 function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.buffer === b.buffer && a.byteOffset === b.byteOffset;
 }
-
-/** Where the first small message of a tick is framed before it is written. */
-const SEND_SCRATCH = Buffer.allocUnsafe(HEADER + SMALL);
-const RESOLVED = Promise.resolve();
 
 /** Values in messages (a Connection among them) travel by core's message transfer: handles are lent over the process tree. */
 export { messageContext };
@@ -148,25 +90,19 @@ export class Connection {
   #unsent: [kind: number, payload: Buffer, untilKernel: boolean, settle: (p: Promise<void>) => void][] = [];
   /** Transfers of this not-yet-attached socket to other processes still under way. */
   #lent = 0;
-  /** Writes what the kernel does not take at once, in order, and what is left at exit. */
-  #writer = new SocketWriter({
-    hold: () => this.#readiness.hold!(),
-    beforeExit: () => (this.#flushBatch(), true),
-    failed: (err) => this.#writeFailed(err),
-    describe: () => `a Connection (${this.toString()})`,
-  });
+  /** Our messages: the first of a tick at once, the tick's next ones batched, big ones as they are. */
+  #out = new FrameWriter(
+    {
+      hold: () => this.#readiness.hold!(),
+      failed: (err) => this.#writeFailed(err),
+      describe: () => `a Connection (${this.toString()})`,
+    },
+    { flushOn: 'tick', firstAtOnce: true, small: SMALL, spinBig: true },
+  );
   /** The wait of the sends made while too much waits to be written (see #write). */
   #drained: Promise<void> | null = null;
   /** Why sending is over: the peer closed its end, or the socket failed. */
   #sendError: Error | null = null;
-  /** Small messages of this tick after its first, copied one after another (see #append). */
-  #batch: Buffer | null = null;
-  #batchLength = 0;
-  /** Resolves the sends in the batch once it is written. */
-  #batchSent: Promise<void> | null = null;
-  #batchDone: ((err: Error | null) => void) | null = null;
-  /** A message went this tick: the next ones are batched until the tick ends. */
-  #burst = false;
   /** The peer answers at once (its last message came soon after we waited for it): spin first. */
   #quick = false;
   /** Quick answers still to see before spinning again, and the next such penalty (see MAX_SKIP). */
@@ -187,9 +123,6 @@ export class Connection {
    */
   #into: Buffer | null = null;
   #claimed: Buffer | null = null;
-  /** Big messages to leave to the event loop, and how many the next reader stall makes it (see #writeNow). */
-  #writeSkip = 0;
-  #writeBackoff = 0;
   /** The last message was big: a spin reads the next header alone, so its payload is read straight into its own buffer. */
   #bigLast = false;
   #readiness: Readiness = {
@@ -244,7 +177,7 @@ export class Connection {
     const socket = ours ? given : this.#own(given);
     socket.pause();
     this.#socket = socket;
-    this.#writer.attach(socket);
+    this.#out.attach(socket);
     socket.on('error', (err) => this.#fail(err));
     socket.on('end', () => {
       this.#eof = true;
@@ -299,7 +232,7 @@ export class Connection {
       else this.#parser.push(Buffer.from(buf.subarray(0, n))); // a copy: the scratch buffer is reused
       // Somebody waits and a big message is under way: read its rest here (Node picks the next
       // read's buffer after this callback, so the stream stays in order).
-      if (this.#wakers.size > 0 && waiting <= 1 && CAN_SPIN) this.#readRest();
+      if (this.#wakers.size > 0 && receivesWaiting.n <= 1 && CAN_SPIN) this.#readRest();
     } catch (err) {
       this.#fail(err as Error);
       this.#socket?.destroy();
@@ -356,10 +289,9 @@ export class Connection {
   /** Serializes `obj` (structured clone) and sends it as one message. */
   send(obj: unknown): Promise<void> {
     this.#checkWritable('send(obj)');
-    // Plain data takes the fast encoder, into a scratch buffer the next send reuses: a small
-    // message is copied into the batch at once, a big one here.
-    const plain = encodePlain(obj, messageContext);
-    const payload = plain ? (plain.length > SMALL ? Buffer.from(plain) : plain) : dumps(obj, messageContext, 'send(obj)');
+    // Plain data takes the fast encoder, into a scratch buffer the next send reuses: the writer
+    // copies what it cannot write at once.
+    const payload = encodePlain(obj, messageContext) ?? dumps(obj, messageContext, 'send(obj)');
     return this.#write(KIND_OBJECT, payload, false);
   }
 
@@ -378,17 +310,16 @@ export class Connection {
   }
 
   /**
-   * Writes one message. The first small one of a tick goes to the kernel at once (its peer has it
-   * even if this thread blocks next, as Python's send() returns after write(2)); the tick's next
-   * ones are copied into a batch that leaves in one write when the tick ends (or when full), and
-   * their promises resolve then. A big one goes as is (`untilKernel`: its promise resolves once
-   * the kernel has it). A send waits while more than WRITE_LIMIT bytes wait to be written.
+   * Writes one message (see FrameWriter): the first small one of a tick goes to the kernel at once
+   * (its peer has it even if this thread blocks next, as Python's send() returns after write(2));
+   * the tick's next ones leave together when the tick ends, and their promises resolve then. A big
+   * one goes as is (`untilKernel`: its promise resolves once the kernel has it). A send waits
+   * while more than WRITE_LIMIT bytes wait to be written.
    */
   #write(kind: number, payload: Buffer, untilKernel: boolean): Promise<void> {
     if (payload.length > MAX_MESSAGE) throw new RangeError(`a message may be at most ${MAX_MESSAGE} bytes; this one is ${payload.length}`);
     if (this.#sendError) return Promise.reject(this.#sendError);
-    const socket = this.#socket;
-    if (!socket) {
+    if (!this.#socket) {
       if (this.#error) return Promise.reject(this.#error); // it never will
       // Until the socket exists, a send waits for it (and then for the kernel, like any other).
       // A scratch buffer is reused by the next send: keep a copy (a caller's waits for the write).
@@ -396,115 +327,27 @@ export class Connection {
       return new Promise((resolve) => this.#unsent.push([kind, kept, untilKernel, resolve]));
     }
     let sent: Promise<void>;
-    if (payload.length <= SMALL) sent = this.#append(kind, payload);
+    if (untilKernel) sent = this.#out.frameUntilKernel(kind, payload);
     else {
-      this.#flushBatch(); // in order
-      sent = untilKernel ? new Promise<void>((resolve) => this.#writeBig(socket, kind, payload, resolve)) : (this.#writeBig(socket, kind, payload, null), RESOLVED);
+      this.#out.frame(kind, payload);
+      sent = this.#out.sent;
     }
     if (this.#sendError) return Promise.reject(this.#sendError);
-    if (this.#writer.pending < WRITE_LIMIT) return sent;
+    if (this.#out.pending < WRITE_LIMIT) return sent;
     // Backpressure: every send made meanwhile waits for the kernel to take what waits, together.
-    return (this.#drained ??= this.#writer.flushed().then(() => {
+    return (this.#drained ??= this.#out.flushed().then(() => {
       this.#drained = null;
       if (this.#sendError) throw this.#sendError;
     }));
   }
 
-  /** A small message: at once when it is the tick's first, else into the batch. */
-  #append(kind: number, payload: Buffer): Promise<void> {
-    const need = HEADER + payload.length;
-    if (!this.#burst && !this.#batch) {
-      this.#burst = true;
-      process.nextTick(() => this.#endTick());
-      SEND_SCRATCH.writeUInt32LE(payload.length, 0);
-      SEND_SCRATCH[4] = kind;
-      payload.copy(SEND_SCRATCH, HEADER);
-      this.#writer.write(SEND_SCRATCH.subarray(0, need), false);
-      return RESOLVED;
-    }
-    if (this.#batch && this.#batchLength + need > this.#batch.length) {
-      // A batch starts small (a lone message of a round trip costs no 64 KiB allocation) and
-      // doubles up to BATCH as a tick sends more.
-      if (this.#batch.length >= BATCH) this.#flushBatch();
-      else {
-        const bigger = Buffer.allocUnsafe(Math.min(BATCH, Math.max(this.#batch.length * 2, this.#batchLength + need)));
-        this.#batch.copy(bigger, 0, 0, this.#batchLength);
-        this.#batch = bigger;
-      }
-    }
-    if (!this.#batch) {
-      this.#batch = Buffer.allocUnsafe(Math.max(FIRST_BATCH, need));
-      this.#batchLength = 0;
-      this.#writer.expect();
-    }
-    const b = this.#batch;
-    b.writeUInt32LE(payload.length, this.#batchLength);
-    b[this.#batchLength + 4] = kind;
-    payload.copy(b, this.#batchLength + HEADER);
-    this.#batchLength += need;
-    return (this.#batchSent ??= new Promise<void>((resolve, reject) => (this.#batchDone = (err) => (err ? reject(err) : resolve()))));
-  }
-
-  #endTick(): void {
-    this.#burst = false;
-    this.#flushBatch();
-  }
-
-  #flushBatch(): void {
-    const batch = this.#batch;
-    if (!batch || !this.#socket) return;
-    this.#batch = null;
-    this.#writer.write(batch.subarray(0, this.#batchLength), true);
-    const done = this.#batchDone;
-    this.#batchSent = this.#batchDone = null;
-    done?.(this.#sendError);
-  }
-
-  /** Its header and the payload as it is: what the kernel takes at once from this thread (#writeNow), the rest through the writer. */
-  #writeBig(socket: Socket, kind: number, payload: Buffer, written: (() => void) | null): void {
-    let head = header(kind, payload.length);
-    const sent = this.#writeNow(head, payload);
-    if (sent === HEADER + payload.length) return written?.();
-    head = head.subarray(Math.min(sent, HEADER));
-    payload = payload.subarray(Math.max(0, sent - HEADER));
-    if (head.length > 0) this.#writer.write(head, true);
-    // A caller's buffer (sendBytes) is not copied: its promise waits for the kernel.
-    this.#writer.write(payload, true, written ?? undefined);
-  }
-
-  /**
-   * Writes what the kernel takes of a big message now, from this thread, when nothing of ours
-   * waits to be written (so the order holds). Returns the bytes written; the writer writes the
-   * rest (and meets any error itself).
-   */
-  #writeNow(head: Buffer, payload: Buffer): number {
-    const fd = this.#writer.idleFd();
-    // Never while a receive of this process waits (a Pool's parent): spinning here would hold it up.
-    if (fd < 0 || !CAN_SPIN || waiting > 0) return 0;
-    if (this.#writeSkip > 0) {
-      this.#writeSkip--;
-      return 0;
-    }
-    const total = head.length + payload.length;
-    let sent = 0;
-    const ended = whileFlowing(WRITE_STALL_MS, () => {
-      sent += sent < head.length ? writevSync(fd, [head.subarray(sent), payload]) : writeSync(fd, payload, sent - head.length);
-      return sent < total;
-    });
-    if (ended === 'stalled') {
-      this.#writeBackoff = Math.min(MAX_SKIP, this.#writeBackoff * 2 || 1);
-      this.#writeSkip = this.#writeBackoff;
-    } else if (ended === 'done') this.#writeBackoff = 0;
-    return sent;
-  }
-
   /** The peer closed its end (EPIPE), or the socket failed: every send from now on says so. */
-  #writeFailed(err: Error): void {
+  #writeFailed(err: Error): Error {
     const code = (err as NodeJS.ErrnoException).code;
-    this.#sendError ??=
+    return (this.#sendError ??=
       code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_DESTROYED'
         ? Object.assign(new EOFError('the peer closed the connection: the message was not delivered (Python: BrokenPipeError)'), { code: 'EPIPE' })
-        : err;
+        : err);
   }
 
   /**
@@ -512,8 +355,7 @@ export class Connection {
    * until then).
    */
   flushed(): Promise<void> {
-    this.#flushBatch();
-    return this.#writer.flushed();
+    return this.#out.flushed();
   }
 
   // ---- receiving
@@ -626,11 +468,11 @@ export class Connection {
     // A loop: another receive woken by the same message may have taken it.
     while (!this.#readiness.ready() && !(this.#quick && this.#spin())) {
       const waited = performance.now();
-      waiting++;
+      receivesWaiting.n++;
       try {
         await waitFor(this.#readiness, null, signal);
       } finally {
-        waiting--;
+        receivesWaiting.n--;
       }
       // Only an answer a spin would have caught counts as quick.
       if (performance.now() - waited >= QUICK_MS) this.#quick = false;
@@ -657,10 +499,10 @@ export class Connection {
     const fd = socketFd(socket);
     // Not while the event loop's next read is to go into a big message's buffer: Node picked that
     // buffer after the last read, and bytes read here would land before it.
-    if (waiting > 0 || !CAN_SPIN || this.#target) return false;
+    if (receivesWaiting.n > 0 || !CAN_SPIN || this.#target) return false;
     if (!socket || fd < 0 || this.#eof || this.#error || this.#closed) return (this.#quick = false);
     this.#want();
-    this.#flushBatch(); // what we sent this tick goes first: the answer we wait for may be to it
+    this.#out.flush(); // what we sent this tick goes first: the answer we wait for may be to it
     const traces = Error.stackTraceLimit;
     Error.stackTraceLimit = 0; // each empty read throws EAGAIN
     const until = performance.now() + SPIN_MS;

@@ -67,6 +67,8 @@ interface Owner {
 interface Conn {
   /** Unique for the broker's life: the producer its items are put by. */
   id: number;
+  /** The participant reads no more (its process is gone): nothing is written to it. */
+  deaf: boolean;
   socket: Socket;
   reader: FrameReader;
   queue: Queue | null;
@@ -448,7 +450,7 @@ function settle(): void {
       writeSync(seen, f64, 0, SEEN_BYTES, c.slot * SEEN_BYTES);
       c.dirty = false;
     }
-    if (c.out.length > 0 && !c.socket.destroyed) write(c.socket, c.out);
+    if (c.out.length > 0 && !c.socket.destroyed && !c.deaf) write(c, c.out);
     c.out = [];
   }
   touched.clear();
@@ -461,18 +463,32 @@ function publishVersion(): void {
   writeSync(sizes, f64, 0, 8, 0);
 }
 
-/** Small frames are joined into one write; big ones go as they are (no copy). */
-function write(socket: Socket, frames: Buffer[]): void {
+/**
+ * Small frames are joined into one write; big ones go as they are (no copy). What the kernel
+ * takes at once goes from this thread, the rest through the socket, in order. A participant that
+ * is gone (a producer that put and exited at once) is written to no more, and its connection is
+ * read to its end: the items it sent before it left are all in the socket.
+ */
+function write(c: Conn, frames: Buffer[]): void {
   let bytes = 0;
   for (const f of frames) bytes += f.length;
-  if (frames.length === 1 || frames.length * 4096 > bytes) {
-    const rest = writeNow(socket, frames.length === 1 ? frames[0] : Buffer.concat(frames));
-    if (rest.length > 0) socket.write(rest);
-  } else {
-    socket.cork();
-    for (const f of frames) socket.write(f);
-    socket.uncork();
+  const parts = frames.length === 1 || frames.length * 4096 > bytes ? [frames.length === 1 ? frames[0] : Buffer.concat(frames)] : frames;
+  let i = 0;
+  for (; i < parts.length; i++) {
+    const rest = writeNow(c.socket, parts[i]);
+    if (rest === null) {
+      c.deaf = true;
+      return;
+    }
+    if (rest.length > 0) {
+      parts[i] = rest;
+      break;
+    }
   }
+  if (i === parts.length) return;
+  c.socket.cork();
+  for (; i < parts.length; i++) c.socket.write(parts[i]);
+  c.socket.uncork();
 }
 
 /**
@@ -501,6 +517,7 @@ function leave(c: Conn): void {
 const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (accepted) => {
   const c: Conn = {
     id: nextId++,
+    deaf: false,
     socket: null!,
     reader: null!,
     queue: null,

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { abortError, SocketWriter } from '@multiproc/core';
+import { abortError, FrameWriter } from '@multiproc/core';
 import { Empty, Full, ProcessError } from '@multiproc/errors';
 import { _decodeMessage, _encodeMessage } from '@multiproc/pipe';
 import { isOwnBroker } from './broker-thread';
@@ -56,12 +56,20 @@ export class Participant {
   /** Python's join_thread at exit: what was put is written before the process ends. */
   joinAtExit = true;
   #socket: Socket;
-  #writer = new SocketWriter({
-    hold: () => this.#hold(),
-    beforeExit: () => (this.joinAtExit && this.#flushBatch(), this.joinAtExit),
-    failed: (err) => this.#fail(this.#gone(err)),
-    describe: () => 'a Queue',
-  });
+  /** Our frames, batched until this turn's I/O is done (one write for many puts). */
+  #out = new FrameWriter(
+    {
+      hold: () => this.#hold(),
+      writeAtExit: () => this.joinAtExit,
+      failed: (err) => {
+        const gone = this.#gone(err);
+        this.#fail(gone);
+        return gone;
+      },
+      describe: () => 'a Queue',
+    },
+    { flushOn: 'immediate', firstAtOnce: false, small: BATCH - HEADER, spinBig: false },
+  );
   #failure: Error | null = null;
   #closed = false;
   #slot = -1;
@@ -76,9 +84,6 @@ export class Participant {
   #sizes = -1;
   #holds = 0;
 
-  #batch = Buffer.allocUnsafe(BATCH);
-  #pos = 0;
-  #scheduled = false;
 
   #items = new Fifo<Buffer>();
   #getters: Waiter[] = [];
@@ -135,8 +140,8 @@ export class Participant {
       if (!this.#closed) this.#fail(this.#gone());
     });
     const { token, n, maxsize, joinable } = d;
-    this.#writer.attach(this.#socket);
-    this.#writer.write(frame(T.Hello, Buffer.from(JSON.stringify({ n, maxsize, joinable, token }))), true);
+    this.#out.attach(this.#socket);
+    this.#out.framed(frame(T.Hello, Buffer.from(JSON.stringify({ n, maxsize, joinable, token }))));
   }
 
   get closed(): boolean {
@@ -219,54 +224,26 @@ export class Participant {
   // ---- writing
 
   #append(type: T, payload: Buffer): void {
-    const need = HEADER + payload.length;
-    if (need > BATCH) {
-      this.#flushBatch();
-      this.#write(frame(type, payload));
-      return;
-    }
-    if (this.#pos + need > BATCH) this.#flushBatch();
-    const b = this.#batch;
-    b.writeUInt32LE(payload.length, this.#pos);
-    b[this.#pos + 4] = type;
-    payload.copy(b, this.#pos + HEADER);
-    this.#pos += need;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      this.#writer.expect();
-      setImmediate(() => this.#flushBatch());
-    }
+    this.#out.frame(type, payload);
   }
 
   #appendFrame(f: Buffer): void {
-    this.#append(f[4], f.subarray(HEADER));
+    this.#out.framed(f);
   }
 
   #flushBatch(): void {
-    this.#scheduled = false;
-    if (this.#pos === 0) return;
-    const bytes = this.#batch.subarray(0, this.#pos);
-    this.#pos = 0;
-    this.#write(bytes);
-  }
-
-  #write(bytes: Buffer): void {
-    const small = bytes.buffer === this.#batch.buffer && bytes.length < 4096;
-    this.#writer.write(bytes, !small);
-    // What the writer keeps must outlive the batch, which the next frames overwrite.
-    if (!small && this.#writer.pending > 0 && bytes.buffer === this.#batch.buffer) this.#batch = Buffer.allocUnsafe(BATCH);
+    this.#out.flush();
   }
 
   /** Resolves once everything put so far is with the kernel. */
   flushed(): Promise<void> {
-    this.#flushBatch();
-    return this.#writer.flushed();
+    return this.#out.flushed();
   }
 
   #pressure(): Promise<void> {
-    if (this.#writer.pending + this.#pos < WRITE_LIMIT) return RESOLVED;
+    if (this.#out.pending < WRITE_LIMIT) return RESOLVED;
     // A broker that went away also ends the wait: the next call reports it.
-    return this.#writer.flushed();
+    return this.#out.flushed();
   }
 
   // ---- putting
@@ -612,7 +589,7 @@ export class Participant {
     this.#flushBatch();
     if (this.#ownBroker && this.#handedFd >= 0) this.#writeHanded(); // before the broker learns we left
     // After what is still to be written: end() before it would lose it.
-    void this.#writer.flushed().then(() => {
+    void this.#out.flushed().then(() => {
       if (!this.#socket.destroyed) this.#socket.end();
     });
   }

@@ -100,15 +100,18 @@ export function copyingOnRead(onChunk: (chunk: Buffer) => boolean): OnReadOpts {
 /**
  * When nothing waits in `socket`'s own queue, writes what the kernel takes of `bytes` at once,
  * from this thread (a stream write costs several times the system call). Returns the rest, for
- * the socket to write after it, in order; an error is the socket's to meet and report.
+ * the socket to write after it, in order; null when the peer is gone (EPIPE): then the socket is
+ * not told (Node would destroy it on a failed write, and drop what the peer sent before it left,
+ * unread). Any other error is the socket's to meet and report.
  */
-export function writeNow(socket: Socket, bytes: Buffer): Buffer {
+export function writeNow(socket: Socket, bytes: Buffer): Buffer | null {
   const fd: unknown = (socket as any)._handle?.fd;
   if (typeof fd !== 'number' || fd < 0 || socket.writableLength > 0 || socket.connecting) return bytes;
   try {
     return bytes.subarray(writeSync(fd, bytes));
-  } catch {
-    return bytes; // EAGAIN (the kernel's buffer is full) or an error the socket meets too
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EPIPE' || code === 'ECONNRESET' ? null : bytes; // else EAGAIN: the kernel's buffer is full
   }
 }
 

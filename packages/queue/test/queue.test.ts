@@ -7,6 +7,8 @@ import { Empty, Full, ProcessError } from '@multiproc/errors';
 import { Process, getContext, reduce } from '@multiproc/core';
 import { Pipe } from '@multiproc/pipe';
 import { JoinableQueue, Queue, SimpleQueue } from '@multiproc/queue';
+import { fileURLToPath } from 'node:url';
+import { runNode } from '../../core/test/helpers/procs';
 
 const targets = new URL('./fixtures/targets.mjs', import.meta.url);
 const ref = (name: string) => ({ module: targets, export: name });
@@ -289,6 +291,14 @@ describe('Queue across processes', () => {
       q.close();
     });
   }
+
+  it('a producer that puts more than its socket holds and ends at once (before it even met the broker): every item, five times', async () => {
+    // A program of its own, run by plain node: that timing (the child gone before the broker read
+    // its first bytes) lost all but the first 64 KiB of items in 2 rounds of 5.
+    const { code, stdout, stderr } = await runNode(fileURLToPath(new URL('./fixtures/producer-exits.mjs', import.meta.url))).done;
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout.split('\n')).toEqual(Array(5).fill('12500'));
+  });
 
   it('errors sent as values arrive as their class', async () => {
     const q = new Queue();

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { joinChildrenAtExit, runChildExitHooks } from '../finalize';
-import { listenForHandles, receiveHandle } from '../handles';
+import { handlesArrived, listenForHandles, receiveHandle } from '../handles';
 import { ParentProcess } from '../parent-process';
 import { Process, processInternals } from '../process';
 import { countedChannel, routeParent } from '../route';
@@ -63,6 +63,9 @@ export async function runChildProcess(): Promise<never> {
       kwargs: Record<string, unknown> | undefined;
       fields: Record<string, unknown>;
     };
+    // Connections among the arguments whose sockets come over the channel (under 'forkserver')
+    // attach as their handles arrive, in reactions registered before this wait's.
+    await handlesArrived();
     const { name, identity, daemon } = state;
     const self = processInternals.create(cls ?? Process, { name, identity, daemon, authkey: state.authkey!, pid: process.pid });
     Object.assign(self, fields);
