@@ -9,6 +9,7 @@ import { loads, type RebuildContext } from '../reduction';
 import { state } from '../state';
 import { loadTarget, TargetLoadError } from '../target/load';
 import { Sentinel } from '../wait';
+import { writeStdioSynchronously } from './stdio';
 
 /** Handles that arrived in stdio slots at spawn: the token is the fd. */
 const spawnRebuildContext: RebuildContext = {
@@ -27,6 +28,8 @@ const spawnRebuildContext: RebuildContext = {
  * the Process, import the target's module, run it, and exit with its exit code.
  */
 export async function runChildProcess(): Promise<never> {
+  // Before anything can print: output written right before process.exit() is not lost.
+  writeStdioSynchronously();
   const spare = process.env[SPARE_ENV] !== undefined;
   delete process.env[SPARE_ENV];
   listenForHandles();
