@@ -5,6 +5,8 @@
 //   - required from a .cjs file and imported from an .mjs file: both give every name the built
 //     dist/index.js exports (and at least the names README.md's package table lists), and the
 //     same objects, whichever loads first;
+//   - likewise for its `./internal` subpath, if it has one (what the packages share and users must
+//     not see), which must hand out the objects of the main bundle, not a second copy of them;
 //   - type-checked from an .mts and a .cts file (node16 resolution): `import` and `require` give
 //     the same declarations, so a class from one is assignable to the same class from the other;
 //   - for the packages with files of their own loaded at run time (core's child entry and target
@@ -63,16 +65,19 @@ function readmeNames() {
   return out;
 }
 
-/** What each package's built dist/index.js exports. */
-function distNames(p) {
-  const file = join(root, p.dir, 'dist', 'index.js');
-  if (!existsSync(file)) fail(`${p.dir}/dist/index.js is missing: run \`npm run build\` first`);
+/** What a package's built dist/<entry>.js exports. */
+function distNames(p, entry = 'index') {
+  const file = join(root, p.dir, 'dist', `${entry}.js`);
+  if (!existsSync(file)) fail(`${p.dir}/dist/${entry}.js is missing: run \`npm run build\` first`);
   return Object.keys(require(file)).filter((n) => n !== 'default' && n !== '__esModule').sort();
 }
 
+/** A package's subpaths besides its main entry (`./internal`), as specifiers. */
+const subpaths = (p) => Object.keys(p.json.exports ?? {}).filter((k) => k !== '.' && k !== './package.json').map((k) => p.json.name + k.slice(1));
+
 // Each prints { keys, differ } as JSON: its export names, and the names whose value from the other
 // module system is another object. The .cjs also checks the umbrella hands out its packages' objects.
-const loadCjs = (name, deps) => `
+const loadCjs = (name, deps, internal) => `
 const cjs = require(${JSON.stringify(name)});
 import(${JSON.stringify(name)}).then((esm) => {
   const keys = Object.keys(cjs).filter((k) => k !== '__esModule').sort();
@@ -82,7 +87,9 @@ import(${JSON.stringify(name)}).then((esm) => {
     const d = require(dep);
     for (const k of Object.keys(d)) if (k in cjs && cjs[k] !== d[k]) copies.push(dep + '.' + k);
   }
-  console.log(JSON.stringify({ keys, differ, copies }));
+  const main = require(${JSON.stringify(name)})[Symbol.for('multiproc.internal')];
+  const internal = ${JSON.stringify(internal)} && require(${JSON.stringify(internal)});
+  console.log(JSON.stringify({ keys, differ, copies, internalCopied: Boolean(internal) && internal !== main }));
 });
 `;
 const loadEsm = (name) => `
@@ -94,17 +101,28 @@ const differ = [...new Set([...keys, ...Object.keys(cjs).filter((k) => k !== '__
 console.log(JSON.stringify({ keys, differ }));
 `;
 
-// Declarations: the namespace seen by `import` and by `require` must be one type, both ways.
-const typesCts = (name) => `
-import type * as esm from ${JSON.stringify(name)} with { 'resolution-mode': 'import' };
-import type * as cjs from ${JSON.stringify(name)} with { 'resolution-mode': 'require' };
-export const fromEsm: typeof cjs = null! as typeof esm;
-export const fromCjs: typeof esm = null! as typeof cjs;
-`;
-const typesMts = (name) => `
-import * as esm from ${JSON.stringify(name)};
-export const names: string[] = Object.keys(esm);
-`;
+// Declarations: the namespace seen by `import` and by `require` must be one type, both ways (for the
+// main entry and ./internal).
+const typesCts = (names) =>
+  names
+    .map(
+      (name, i) => `
+import type * as esm${i} from ${JSON.stringify(name)} with { 'resolution-mode': 'import' };
+import type * as cjs${i} from ${JSON.stringify(name)} with { 'resolution-mode': 'require' };
+export const fromEsm${i}: typeof cjs${i} = null! as typeof esm${i};
+export const fromCjs${i}: typeof esm${i} = null! as typeof cjs${i};
+`,
+    )
+    .join('');
+const typesMts = (names) =>
+  names
+    .map(
+      (name, i) => `
+import * as esm${i} from ${JSON.stringify(name)};
+export const names${i}: string[] = Object.keys(esm${i});
+`,
+    )
+    .join('');
 const tsconfig = {
   compilerOptions: {
     module: 'node16',
@@ -188,25 +206,37 @@ async function check(p, tarballs, expectedByReadme, tmp) {
     fail(`npm install of its tarball${own.length > 1 ? 's' : ''} failed: ${excerpt(err.stderr || err.message)}`);
   }
 
-  writeFileSync(join(dir, 'load.cjs'), loadCjs(name, own.filter((n) => n !== name)));
+  const [internal = null, ...others] = subpaths(p);
+  if (others.length || (internal && internal !== `${name}/internal`)) fail(`unexpected subpaths in "exports": ${[internal, ...others].join(', ')}`);
+  writeFileSync(join(dir, 'load.cjs'), loadCjs(name, own.filter((n) => n !== name), internal));
   writeFileSync(join(dir, 'load.mjs'), loadEsm(name));
   const fromCjs = JSON.parse(await node(dir, 'load.cjs'));
   const fromEsm = JSON.parse(await node(dir, 'load.mjs'));
   const problems = [];
-  const sets = { 'require()': fromCjs.keys, import: fromEsm.keys };
-  for (const [how, keys] of Object.entries(sets)) {
-    const missing = diff(expected, keys);
-    const extra = diff(keys, expected);
-    if (missing.length) problems.push(`${how} lacks ${missing.join(', ')}`);
-    if (extra.length) problems.push(`${how} also gives ${extra.join(', ')}, which the built dist does not export`);
-  }
-  const differ = [...new Set([...fromCjs.differ, ...fromEsm.differ])];
-  if (differ.length) problems.push(`import and require() give different objects for ${differ.join(', ')}`);
+  const compare = (what, expected, fromCjs, fromEsm) => {
+    const sets = { 'require()': fromCjs.keys, import: fromEsm.keys };
+    for (const [how, keys] of Object.entries(sets)) {
+      const missing = diff(expected, keys);
+      const extra = diff(keys, expected);
+      if (missing.length) problems.push(`${how}${what} lacks ${missing.join(', ')}`);
+      if (extra.length) problems.push(`${how}${what} also gives ${extra.join(', ')}, which the built dist does not export`);
+    }
+    const differ = [...new Set([...fromCjs.differ, ...fromEsm.differ])];
+    if (differ.length) problems.push(`import and require()${what} give different objects for ${differ.join(', ')}`);
+  };
+  compare('', expected, fromCjs, fromEsm);
   if (fromCjs.copies.length) problems.push(`it exports copies, not its dependencies' own objects: ${fromCjs.copies.join(', ')}`);
+  if (internal) {
+    writeFileSync(join(dir, 'internal.cjs'), loadCjs(internal, [], null));
+    writeFileSync(join(dir, 'internal.mjs'), loadEsm(internal));
+    compare(` of ${internal}`, distNames(p, 'internal'), JSON.parse(await node(dir, 'internal.cjs')), JSON.parse(await node(dir, 'internal.mjs')));
+    if (fromCjs.internalCopied) problems.push(`${internal} is not what the main entry attached: a second copy of its modules`);
+  }
   if (problems.length) fail(problems.join('; '));
 
-  writeFileSync(join(dir, 'types.cts'), typesCts(name));
-  writeFileSync(join(dir, 'types.mts'), typesMts(name));
+  const specifiers = internal ? [name, internal] : [name];
+  writeFileSync(join(dir, 'types.cts'), typesCts(specifiers));
+  writeFileSync(join(dir, 'types.mts'), typesMts(specifiers));
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
   try {
     await run(process.execPath, [tsc, '-p', dir], { cwd: dir, env, timeout: 60_000 });
@@ -221,7 +251,8 @@ async function check(p, tarballs, expectedByReadme, tmp) {
     ran = ', ran';
   }
   const deps = own.length > 1 ? ` (with ${own.length - 1} @multiproc tarball${own.length > 2 ? 's' : ''})` : '';
-  return `${expected.length} names from .cjs and .mjs, same objects, types agree${ran}${deps}`;
+  const sub = internal ? ` (./internal: ${distNames(p, 'internal').length}, the main bundle's)` : '';
+  return `${expected.length} names${sub} from .cjs and .mjs, same objects, types agree${ran}${deps}`;
 }
 
 const started = Date.now();

@@ -1,6 +1,7 @@
-// The entry point of every child. It loads this package's one dist/index.js at run time (a path
-// the bundler leaves alone) instead of bundling a second copy of core, so the bootstrap and the
-// user's code share one currentProcess(), one reducer registry and one set of children.
+// The entry point of every child. It loads this package's one dist/index.js at run time, through
+// dist/internal.js (a path the bundler leaves alone), instead of bundling a second copy of core,
+// so the bootstrap and the user's code share one currentProcess(), one reducer registry and one
+// set of children.
 import { join } from 'node:path';
 
 // Node >= 22.1 keeps compiled code on disk (os.tmpdir()/node-compile-cache, or NODE_COMPILE_CACHE;
@@ -8,5 +9,5 @@ import { join } from 'node:path';
 // and the target's modules compiled once. Node 20 has no such API.
 (require('node:module') as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
-const core = require(join(__dirname, 'index.js')) as typeof import('./index');
-void core._runChildProcess();
+const { runChildProcess } = require(join(__dirname, 'internal.js')) as typeof import('./internal');
+void runChildProcess();

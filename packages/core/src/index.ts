@@ -6,27 +6,20 @@
  */
 import { availableParallelism } from 'node:os';
 import { registerErrorTransfer } from './error-transfer';
+import * as internal from './internal';
 
 export { Process, currentProcess, activeChildren, type ProcessOptions } from './process';
-export { parentProcess, ParentProcess } from './parent-process';
-export { Context, getContext, registerContextFactory } from './context';
+export { parentProcess, type ParentProcess } from './parent-process';
+export { getContext, type Context } from './context';
 export { getAllStartMethods, getStartMethod, setStartMethod } from './start-methods';
 export { setForkserverOptions, getForkserverOptions, forkserverReady, type ForkserverOptions } from './popen/spares';
-export { wait, waitable, Sentinel, type Waitable, type Readiness } from './wait';
+export { wait, type Sentinel, type Waitable, type Readiness } from './wait';
+export type { WaitOptions } from './timeout';
 export { isMainModule } from './main-guard';
-export { atChildExit } from './finalize';
-/** @internal how Connections and queue participants write, and lose nothing at exit */
-export { SocketWriter, type WriterOwner } from './socket-writer';
-export { FrameWriter, FRAME_HEADER, frameHeader, type FrameWriterOptions, type FrameWriterOwner } from './frame-writer';
-export { whileFlowing, CAN_SPIN, MAX_SKIP, receivesWaiting } from './sync-io';
-/** @internal Node's private socket internals, read in one place */
-export { socketFd, unwrittenBytes } from './node-internals';
 export {
   reduce,
   register,
   registerRebuilder,
-  dumps,
-  loads,
   type Reduced,
   type Reducer,
   type Rebuilder,
@@ -34,21 +27,7 @@ export {
   type LentHandle,
   type RebuildContext,
 } from './reduction';
-export { messageContext, type Ticket } from './route';
-export { secondsToMs, waitOptions, waitFor, abortError, describe as describeValue, type WaitOptions } from './timeout';
 export type { ModuleReference, Target } from './target/describe';
-export type { Popen, StartMethodBackend } from './popen/popen';
-/** @internal how @multiproc/pool ships task functions, as Process ships its target */
-export { describeTarget as _describeTarget } from './target/describe';
-/** @internal */
-export { loadTarget as _loadTarget } from './target/load';
-export type { TargetSpec as _TargetSpec } from './target/spec';
-/** @internal */
-export { callerFile as _callerFile } from './process';
-/** @internal ends the 'forkserver' spares now (the test suites' check that no process is left behind) */
-export { stopForkserver as _stopForkserver } from './popen/spares';
-/** @internal the child's entry point (dist/child.js) */
-export { runChildProcess as _runChildProcess } from './bootstrap/child';
 
 /** Python's `cpu_count()`: how many processes can usefully run at once. */
 export function cpuCount(): number {
@@ -56,3 +35,7 @@ export function cpuCount(): number {
 }
 
 registerErrorTransfer();
+
+// What the other packages need of core goes under a symbol, not a name: @multiproc/core/internal
+// (dist/internal.js) hands it out from this bundle, so there is one copy of every module's state.
+Object.defineProperty(module.exports, Symbol.for('multiproc.internal'), { value: internal });

@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import * as esm from '@multiproc/core';
+import { Context, registerContextFactory } from '@multiproc/core/internal';
 import { ProcessError } from '@multiproc/errors';
 
-const { Context, Process, getAllStartMethods, getContext, getStartMethod, setStartMethod } = esm;
+const { Process, getAllStartMethods, getContext, getStartMethod, setStartMethod } = esm;
 const targets = new URL('./fixtures/targets.mjs', import.meta.url);
 
 describe('start methods and contexts', () => {
@@ -58,7 +59,7 @@ describe('start methods and contexts', () => {
   });
 
   it('registerContextFactory() adds a member bound to each context', () => {
-    esm.registerContextFactory('Probe', (ctx) => ({ method: ctx.startMethod }));
+    registerContextFactory('Probe', (ctx) => ({ method: ctx.startMethod }));
     expect((getContext('spawn') as any).Probe).toEqual({ method: 'spawn' });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Empty, BufferTooShort, ProcessError } from '@multiproc/errors';
-import { dumps, loads, reduce, register, registerRebuilder, type RebuildContext, type TransferContext } from '@multiproc/core';
+import { reduce, register, registerRebuilder, type RebuildContext, type TransferContext } from '@multiproc/core';
+import { dumps, loads } from '@multiproc/core/internal';
 
 const ctx: TransferContext & RebuildContext = {
   kind: 'message',

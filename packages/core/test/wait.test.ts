@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Process, Sentinel, wait, waitable } from '@multiproc/core';
+import { Process, wait } from '@multiproc/core';
+import { Sentinel, waitable } from '@multiproc/core/internal';
 
 const targets = new URL('./fixtures/targets.mjs', import.meta.url);
 const ref = (name: string) => ({ module: targets, export: name });

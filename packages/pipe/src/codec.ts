@@ -1,4 +1,4 @@
-import { dumps } from '@multiproc/core';
+import { dumps } from '@multiproc/core/internal';
 import { messageContext } from './connection';
 import { decode, encodePlain } from './fast-clone';
 

@@ -1,23 +1,18 @@
 import { BufferTooShort, EOFError, ProcessError } from '@multiproc/errors';
+import { reduce, registerRebuilder, type Readiness, type Reduced, type TransferContext, type WaitOptions } from '@multiproc/core';
 import {
-  dumps,
-  messageContext,
-  reduce,
-  registerRebuilder,
-  FrameWriter,
-  socketFd,
-  whileFlowing,
   CAN_SPIN,
+  dumps,
+  FrameWriter,
   MAX_SKIP,
+  messageContext,
   receivesWaiting,
+  socketFd,
   waitable,
   waitFor,
   waitOptions,
-  type Readiness,
-  type Reduced,
-  type TransferContext,
-  type WaitOptions,
-} from '@multiproc/core';
+  whileFlowing,
+} from '@multiproc/core/internal';
 import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { decode, encodePlain } from './fast-clone';

@@ -1,4 +1,5 @@
-import { dumps, loads, reduce, type RebuildContext, type TransferContext } from '@multiproc/core';
+import { reduce, type RebuildContext, type TransferContext } from '@multiproc/core';
+import { dumps, loads } from '@multiproc/core/internal';
 
 /**
  * A fast path for the common message: plain data. It writes (and reads) the very bytes format

@@ -3,7 +3,7 @@
  *
  * @module @multiproc/pipe
  */
-import { registerContextFactory } from '@multiproc/core';
+import { registerContextFactory } from '@multiproc/core/internal';
 import { Pipe } from './pipe';
 
 export { Connection } from './connection';

@@ -1,4 +1,4 @@
-import { abortError, describeValue } from '@multiproc/core';
+import { abortError, describeValue } from '@multiproc/core/internal';
 import { ProcessError } from '@multiproc/errors';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dumps, loads } from '@multiproc/core';
+import { dumps, loads } from '@multiproc/core/internal';
 import { decode as _decode, encodePlain as _encodePlain } from '../src/fast-clone';
 
 const tctx = { kind: 'message' as const, duplicateForChild: () => 0 };

@@ -1,5 +1,5 @@
 import { TimeoutError } from '@multiproc/errors';
-import { abortError, waitOptions } from '@multiproc/core';
+import { abortError, waitOptions } from '@multiproc/core/internal';
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 

@@ -3,13 +3,13 @@
  *
  * @module @multiproc/pool
  */
-import { registerContextFactory, type Context } from '@multiproc/core';
+import type { Context } from '@multiproc/core';
+import { registerContextFactory } from '@multiproc/core/internal';
+import * as internal from './internal';
 import { Pool, type PoolOptions } from './pool';
 
 export { Pool, type PoolOptions, type MapOptions, type AsyncOptions, type Task } from './pool';
 export { AsyncResult } from './async-result';
-/** @internal each worker Process runs this */
-export { poolWorker as _poolWorker } from './worker';
 
 // getContext(method).Pool: a Pool whose workers start with that method.
 registerContextFactory('Pool', (ctx: Context) => {
@@ -25,3 +25,7 @@ declare module '@multiproc/core' {
     Pool: typeof Pool;
   }
 }
+
+// The worker's loop goes under a symbol, not a name, for dist/internal.js to hand out from this
+// bundle (as @multiproc/core does).
+Object.defineProperty(module.exports, Symbol.for('multiproc.internal'), { value: internal });

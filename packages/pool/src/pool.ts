@@ -1,14 +1,5 @@
-import {
-  _callerFile as callerFile,
-  _describeTarget as describeTarget,
-  cpuCount,
-  describeValue,
-  getContext,
-  type _TargetSpec as TargetSpec,
-  type Context,
-  type ModuleReference,
-  type Process,
-} from '@multiproc/core';
+import { cpuCount, getContext, type Context, type ModuleReference, type Process } from '@multiproc/core';
+import { callerFile, describeTarget, describeValue, type TargetSpec } from '@multiproc/core/internal';
 import { ProcessError } from '@multiproc/errors';
 import { Pipe, type Connection } from '@multiproc/pipe';
 import { isAbsolute, join } from 'node:path';
@@ -91,7 +82,7 @@ interface Worker {
   initError?: unknown;
 }
 
-const WORKER_ENTRY = { module: pathToFileURL(join(__dirname, 'index.mjs')).href, export: '_poolWorker' };
+const WORKER_ENTRY = { module: pathToFileURL(join(__dirname, 'internal.mjs')).href, export: 'poolWorker' };
 
 /**
  * Python's `multiprocessing.Pool`: worker processes that run tasks — functions (shipped by

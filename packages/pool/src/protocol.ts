@@ -1,4 +1,4 @@
-import type { _TargetSpec as TargetSpec } from '@multiproc/core';
+import type { TargetSpec } from '@multiproc/core/internal';
 import type { Packed } from './pack';
 
 /**

@@ -1,4 +1,4 @@
-import { _loadTarget as loadTarget } from '@multiproc/core';
+import { loadTarget } from '@multiproc/core/internal';
 import type { Connection } from '@multiproc/pipe';
 import { pack } from './pack';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
@@ -6,8 +6,7 @@ import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 /**
  * A pool worker's life (Python's `multiprocessing.pool.worker`): run the initializer, then run
  * chunks in the order they come, one at a time, until the pool closes the pipe or the worker
- * has run `maxtasks` chunks.
- * @internal started by Pool as the target of each worker Process
+ * has run `maxtasks` chunks. The target of each worker Process (through dist/internal.mjs).
  */
 export async function poolWorker(conn: Connection, init: WorkerInit): Promise<void> {
   /** Task functions by id; one that failed to load keeps its error, which each of its chunks gets. */

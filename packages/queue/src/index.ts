@@ -3,7 +3,8 @@
  *
  * @module @multiproc/queue
  */
-import { registerContextFactory, registerRebuilder } from '@multiproc/core';
+import { registerRebuilder } from '@multiproc/core';
+import { registerContextFactory } from '@multiproc/core/internal';
 import { JoinableQueue, Queue, REBUILD_ID, rebuildQueue, SimpleQueue } from './queue';
 
 export { Queue, JoinableQueue, SimpleQueue } from './queue';

@@ -1,4 +1,4 @@
-import { describeValue, secondsToMs } from '@multiproc/core';
+import { describeValue, secondsToMs } from '@multiproc/core/internal';
 
 export interface BlockingOptions {
   block?: boolean;

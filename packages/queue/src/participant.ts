@@ -1,7 +1,7 @@
 import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { abortError, FrameWriter } from '@multiproc/core';
+import { abortError, FrameWriter } from '@multiproc/core/internal';
 import { Empty, Full, ProcessError } from '@multiproc/errors';
 import { _decodeMessage, _encodeMessage } from '@multiproc/pipe';
 import { isOwnBroker } from './broker-thread';

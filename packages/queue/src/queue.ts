@@ -1,4 +1,5 @@
-import { describeValue, reduce, type TransferContext, type Reduced } from '@multiproc/core';
+import { reduce, type TransferContext, type Reduced } from '@multiproc/core';
+import { describeValue } from '@multiproc/core/internal';
 import { newQueue } from './broker-thread';
 import { blockingOptions, waitArgs, type BlockingOptions } from './options';
 import { CLOSED, Participant } from './participant';

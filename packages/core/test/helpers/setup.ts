@@ -1,4 +1,4 @@
-import { _stopForkserver } from '@multiproc/core';
+import { stopForkserver } from '@multiproc/core/internal';
 import { randomUUID } from 'node:crypto';
 import { afterAll, expect } from 'vitest';
 import { liveTagged, whenGone } from './procs';
@@ -9,7 +9,7 @@ process.env.MULTIPROC_TEST_TAG = tag;
 
 afterAll(async () => {
   // 'forkserver' spares idle until their parent ends; this process lives on, so end them first.
-  _stopForkserver();
+  stopForkserver();
   const left = await whenGone(liveTagged(tag));
   expect(left, `processes left behind by this test file: ${left.join(', ')}`).toEqual([]);
 });

@@ -1,0 +1,26 @@
+/**
+ * What the `@multiproc/*` packages share with one another and users must not rely on: the
+ * `@multiproc/core/internal` subpath. Its dist/internal.js takes these from dist/index.js (see
+ * index.ts), so a package that uses them shares core's one copy of every module's state.
+ *
+ * @module @multiproc/core/internal
+ */
+export { Context, registerContextFactory } from './context';
+export { Sentinel, waitable } from './wait';
+/** how Connections and queue participants write, and lose nothing at exit */
+export { FrameWriter, FRAME_HEADER, frameHeader, type FrameWriterOptions, type FrameWriterOwner } from './frame-writer';
+export { whileFlowing, CAN_SPIN, MAX_SKIP, receivesWaiting } from './sync-io';
+/** Node's private socket internals, read in one place */
+export { socketFd } from './node-internals';
+export { dumps, loads } from './reduction';
+export { messageContext } from './route';
+export { secondsToMs, waitOptions, waitFor, abortError, describe as describeValue } from './timeout';
+/** how @multiproc/pool ships task functions, as Process ships its target */
+export { describeTarget } from './target/describe';
+export { loadTarget } from './target/load';
+export type { TargetSpec } from './target/spec';
+export { callerFile } from './process';
+/** ends the 'forkserver' spares now (the test suites' check that no process is left behind) */
+export { stopForkserver } from './popen/spares';
+/** the child's entry point (dist/child.js) */
+export { runChildProcess } from './bootstrap/child';
