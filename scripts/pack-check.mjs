@@ -3,7 +3,7 @@
 // alone (with only the tarballs of its own @multiproc/* dependencies; the rest comes from the npm
 // registry) into an empty directory, where it is
 //   - required from a .cjs file and imported from an .mjs file: both give every name the built
-//     dist/index.js exports (and at least the names README.md's package table lists), and the
+//     dist/index.js exports, which are exactly the names README.md's package table lists, and the
 //     same objects, whichever loads first;
 //   - likewise for its `./internal` subpath, if it has one (what the packages share and users must
 //     not see), which must hand out the objects of the main bundle, not a second copy of them;
@@ -191,6 +191,9 @@ async function check(p, tarballs, expectedByReadme, tmp) {
   const listed = expectedByReadme.get(name) ?? fail(`README.md's package table has no row for \`${name}\``);
   const missingFromDist = diff(listed, expected);
   if (missingFromDist.length) fail(`README.md lists names the built dist does not export: ${missingFromDist.join(', ')}`);
+  // Internals belong on ./internal: a name README does not list is one users would come to rely on.
+  const unlisted = diff(expected, listed);
+  if (unlisted.length) fail(`the built dist exports names README.md's table does not list: ${unlisted.join(', ')}`);
 
   const dir = join(tmp, name.replace('/', '+'));
   mkdirSync(dir);

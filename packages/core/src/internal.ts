@@ -14,6 +14,9 @@ export { whileFlowing, CAN_SPIN, MAX_SKIP, receivesWaiting } from './sync-io';
 export { socketFd } from './node-internals';
 export { dumps, loads } from './reduction';
 export { messageContext } from './route';
+/** the message format: Connection encodes and decodes with the fast path, a Queue's items with the codec */
+export { encodePlain, decode } from './fast-clone';
+export { encodeMessage, decodeMessage } from './codec';
 export { secondsToMs, waitOptions, waitFor, abortError, describe as describeValue } from './timeout';
 /** how @multiproc/pool ships task functions, as Process ships its target */
 export { describeTarget } from './target/describe';

@@ -86,6 +86,19 @@ const MARK = '__multiproc.reduced__';
 const PLAIN = 0;
 const HAS_REDUCED = 1;
 
+/** What dumps() writes before the value: v8's header, then whether the value holds reduced objects. */
+function writePrefix(ser: DefaultSerializer, reduced: boolean): void {
+  ser.writeHeader();
+  ser.writeUint32(reduced ? HAS_REDUCED : PLAIN);
+}
+
+/** The bytes before a value with nothing reduced in it, which fast-clone.ts writes and looks for. */
+export const PLAIN_PREFIX: Buffer = (() => {
+  const ser = new DefaultSerializer();
+  writePrefix(ser, false);
+  return ser.releaseBuffer();
+})();
+
 function reducerOf(value: object): Reducer | undefined {
   const own = (value as any)[reduce];
   if (typeof own === 'function') return (obj, ctx) => own.call(obj, ctx);
@@ -191,8 +204,7 @@ function reduceGraph(value: unknown, ctx: TransferContext, memo: Map<object, unk
 export function dumps(value: unknown, ctx: TransferContext, path = 'value'): Buffer {
   const reduced = needsReduction(value, new Set(), path);
   const ser = new DefaultSerializer();
-  ser.writeHeader();
-  ser.writeUint32(reduced ? HAS_REDUCED : PLAIN);
+  writePrefix(ser, reduced);
   try {
     ser.writeValue(reduced ? reduceGraph(value, ctx, new Map()) : value);
   } catch (err) {

@@ -2,7 +2,9 @@ import { BufferTooShort, EOFError, ProcessError } from '@multiproc/errors';
 import { reduce, registerRebuilder, type Readiness, type Reduced, type TransferContext, type WaitOptions } from '@multiproc/core';
 import {
   CAN_SPIN,
+  decode,
   dumps,
+  encodePlain,
   FrameWriter,
   MAX_SKIP,
   messageContext,
@@ -15,7 +17,6 @@ import {
 } from '@multiproc/core/internal';
 import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { decode, encodePlain } from './fast-clone';
 import { BIG, FrameParser, HEADER, header, KIND_BYTES, KIND_OBJECT, MAX_MESSAGE, type Frame } from './framing';
 
 const REBUILD_ID = '@multiproc/pipe:Connection';
@@ -50,8 +51,6 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.buffer === b.buffer && a.byteOffset === b.byteOffset;
 }
 
-/** Values in messages (a Connection among them) travel by core's message transfer: handles are lent over the process tree. */
-export { messageContext };
 
 /**
  * One end of a Pipe (Python's `multiprocessing.connection.Connection`): messages in order,
@@ -286,7 +285,7 @@ export class Connection {
     this.#checkWritable('send(obj)');
     // Plain data takes the fast encoder, into a scratch buffer the next send reuses: the writer
     // copies what it cannot write at once.
-    const payload = encodePlain(obj, messageContext) ?? dumps(obj, messageContext, 'send(obj)');
+    const payload = encodePlain(obj) ?? dumps(obj, messageContext, 'send(obj)');
     return this.#write(KIND_OBJECT, payload, false);
   }
 
@@ -665,7 +664,7 @@ export class Connection {
 }
 
 function toValue(frame: Frame): unknown {
-  return frame.kind === KIND_BYTES ? frame.payload : decode(frame.payload, messageContext, messageContext);
+  return frame.kind === KIND_BYTES ? frame.payload : decode(frame.payload, messageContext);
 }
 
 function asBuffer(buf: unknown, what: string): Buffer {

@@ -18,6 +18,3 @@ declare module '@multiproc/core' {
     Pipe: typeof Pipe;
   }
 }
-
-/** @internal how @multiproc/queue encodes its items, so they travel exactly as Connection messages do */
-export { encodeMessage as _encodeMessage, decodeMessage as _decodeMessage } from './codec';

@@ -1,9 +1,8 @@
 import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { abortError, FrameWriter } from '@multiproc/core/internal';
+import { abortError, decodeMessage, encodeMessage, FrameWriter } from '@multiproc/core/internal';
 import { Empty, Full, ProcessError } from '@multiproc/errors';
-import { _decodeMessage, _encodeMessage } from '@multiproc/pipe';
 import { isOwnBroker } from './broker-thread';
 import { Fifo } from './fifo';
 import { copyingOnRead, EMPTY, f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, writeHanded, type QueueDescriptor } from './wire';
@@ -275,7 +274,7 @@ export class Participant {
 
   /** The frame type and payload for `obj`; a big one goes to a file now (copied, so the caller may change obj). */
   #encode(obj: unknown): [T, Buffer] {
-    const payload = _encodeMessage(obj, 'put(obj)');
+    const payload = encodeMessage(obj, 'put(obj)');
     if (payload.length < SPILL_MIN) return [T.Item, payload];
     const name = `spill-${process.pid}-${spills++}`;
     writeFileSync(join(this.d.dir, name), payload, { mode: 0o600 });
@@ -370,11 +369,11 @@ export class Participant {
         if (!this.#closed && !this.#failure) this.#appendFrame(wantFrame(0, this.#handed, this.#urgentSent));
       });
     }
-    if (whole[4] !== T.Spilled) return _decodeMessage(whole, HEADER);
+    if (whole[4] !== T.Spilled) return decodeMessage(whole, HEADER);
     const file = join(this.d.dir, whole.toString('utf8', HEADER));
     const data = readFileSync(file);
     unlinkSync(file);
-    return _decodeMessage(data);
+    return decodeMessage(data);
   }
 
   /**

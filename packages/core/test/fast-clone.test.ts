@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dumps, loads } from '@multiproc/core/internal';
-import { decode as _decode, encodePlain as _encodePlain } from '../src/fast-clone';
+// The built code, through the internal subpath: the layout is checked as every package uses it.
+import { decode as _decode, dumps, encodePlain as _encodePlain, loads } from '@multiproc/core/internal';
 
 const tctx = { kind: 'message' as const, duplicateForChild: () => 0 };
 const rctx = { kind: 'message' as const, detachHandle: () => { throw new Error('no handles'); } };
@@ -17,9 +17,9 @@ const samples: unknown[] = [
 describe('the plain-data fast path reads and writes what v8 does', () => {
   it.each(samples.map((v, i) => [i, v]))('sample %i: loads(fast encode) and fast decode(dumps) both give the structured clone', (_i, v) => {
     const reference = loads(dumps(v, tctx), rctx);
-    const fast = _encodePlain(v, tctx);
+    const fast = _encodePlain(v);
     if (fast) expect(loads(Buffer.from(fast), rctx)).toStrictEqual(reference);
-    expect(_decode(dumps(v, tctx), rctx, tctx)).toStrictEqual(reference);
+    expect(_decode(dumps(v, tctx), rctx)).toStrictEqual(reference);
   });
 
   it('decodes each key as itself while many keys share the cache of recent keys', () => {
@@ -28,7 +28,7 @@ describe('the plain-data fast path reads and writes what v8 does', () => {
     for (let n = 0; n < 3000; n++) {
       const o: Record<string, number> = {};
       for (let k = 0; k < 3; k++) o['k' + keys[(n * 31 + k * 97) % keys.length]] = n + k;
-      expect(_decode(dumps(o, tctx), rctx, tctx)).toStrictEqual(loads(dumps(o, tctx), rctx));
+      expect(_decode(dumps(o, tctx), rctx)).toStrictEqual(loads(dumps(o, tctx), rctx));
     }
   });
 
@@ -36,14 +36,14 @@ describe('the plain-data fast path reads and writes what v8 does', () => {
     const shared = { x: 1 };
     const cyclic: any = { a: 1 };
     cyclic.self = cyclic;
-    expect(_encodePlain([shared, shared], tctx)).toBeNull();
-    expect(_encodePlain(cyclic, tctx)).toBeNull();
-    const back = _decode(dumps([shared, shared], tctx), rctx, tctx) as any[];
+    expect(_encodePlain([shared, shared])).toBeNull();
+    expect(_encodePlain(cyclic)).toBeNull();
+    const back = _decode(dumps([shared, shared], tctx), rctx) as any[];
     expect(back[0]).toBe(back[1]);
   });
 
   it('throws nothing of its own for values v8 refuses: dumps reports those', () => {
-    expect(_encodePlain({ f: () => 1 }, tctx)).toBeNull();
+    expect(_encodePlain({ f: () => 1 })).toBeNull();
     expect(() => dumps({ f: () => 1 }, tctx)).toThrow(TypeError);
   });
 });

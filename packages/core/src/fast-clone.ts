@@ -1,9 +1,8 @@
-import { reduce, type RebuildContext, type TransferContext } from '@multiproc/core';
-import { dumps, loads } from '@multiproc/core/internal';
+import { loads, PLAIN_PREFIX, reduce, type RebuildContext } from './reduction';
 
 /**
  * A fast path for the common message: plain data. It writes (and reads) the very bytes format
- * of core's `dumps()` — the v8 serializer's wire format behind dumps' header — for a subset of
+ * of `dumps()` — the v8 serializer's wire format behind dumps' prefix — for a subset of
  * values: null, undefined, booleans, numbers, Latin-1 strings, plain objects with non-index
  * string keys, and dense arrays, without repeated objects. Anything else (Map, Date, Buffers,
  * Errors, reducible objects, BigInt, other strings, shared references, cycles) makes the
@@ -28,16 +27,6 @@ const T_OBJECT = 0x6f; // o
 const T_END_OBJECT = 0x7b; // {
 const T_DENSE = 0x41; // A
 const T_END_DENSE = 0x24; // $
-
-/** The bytes dumps() writes before the value: v8's header and dumps' "no reduced objects" flag. */
-let prefix: Buffer | null = null;
-function header(ctx: TransferContext): Buffer {
-  if (!prefix) {
-    const nul = dumps(null, ctx);
-    prefix = Buffer.from(nul.subarray(0, nul.length - 1)); // all but the null tag
-  }
-  return prefix;
-}
 
 const GIVE_UP = Symbol('give up');
 const LONG_ARRAY = 256;
@@ -159,8 +148,8 @@ const encoder = new Encoder();
  * scratch buffer: returns a view valid until the next call, or null when the value is not plain
  * data (the caller then uses dumps).
  */
-export function encodePlain(value: unknown, ctx: TransferContext): Buffer | null {
-  const pre = header(ctx);
+export function encodePlain(value: unknown): Buffer | null {
+  const pre = PLAIN_PREFIX;
   const e = encoder;
   for (let i = 0; i < pre.length; i++) e.buf[i] = pre[i]; // 2-3 bytes: a loop costs less than copy()
   e.pos = pre.length;
@@ -302,15 +291,15 @@ class Decoder {
 
 const decoder = new Decoder();
 
-/** `loads(data, ctx)`, decoding plain data in JavaScript and the rest through v8. */
 /** A byte loop: Buffer#compare validates its five arguments, which costs more than the 2-3 bytes compared. */
 function startsWith(data: Buffer, start: number, pre: Buffer): boolean {
   for (let i = 0; i < pre.length; i++) if (data[start + i] !== pre[i]) return false;
   return true;
 }
 
-export function decode(data: Buffer, ctx: RebuildContext, tctx: TransferContext, start = 0): unknown {
-  const pre = header(tctx);
+/** `loads(data, ctx)` of the bytes from `start` on, decoding plain data in JavaScript and the rest through v8. */
+export function decode(data: Buffer, ctx: RebuildContext, start = 0): unknown {
+  const pre = PLAIN_PREFIX;
   const length = data.length - start;
   // Big messages are v8's to decode: its deserializer is faster there.
   if (length > pre.length && length <= LONG_MESSAGE && startsWith(data, start, pre)) {
