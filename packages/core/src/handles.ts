@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { ProcessError } from '@multiproc/errors';
-import { holdChannel, socketOver, type RawHandle } from './route';
+import type { NativeHandle } from './node-internals';
+import { holdChannel, socketOver } from './route';
 
 /**
  * Sockets a parent sends over the IPC channel after the child started (an end of a Pipe that was
@@ -24,7 +25,7 @@ let listening = false;
 export function listenForHandles(): void {
   if (listening || typeof process.send !== 'function') return;
   listening = true;
-  process.on('message', (m: any, raw: RawHandle | undefined) => {
+  process.on('message', (m: any, raw: NativeHandle | undefined) => {
     if (m?.multiproc !== 'handle') return;
     // A native handle (see sendHandles): it reads nothing until the Connection that owns it does.
     const socket = raw ? socketOver(raw) : null;

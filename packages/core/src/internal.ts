@@ -10,8 +10,8 @@ export { Sentinel, waitable } from './wait';
 /** how Connections and queue participants write, and lose nothing at exit */
 export { FrameWriter, FRAME_HEADER, frameHeader, type FrameWriterOptions, type FrameWriterOwner } from './frame-writer';
 export { whileFlowing, CAN_SPIN, MAX_SKIP, receivesWaiting } from './sync-io';
-/** Node's private socket internals, read in one place */
-export { socketFd } from './node-internals';
+/** Node's private socket internals, touched in one place */
+export { socketFd, takeHandle, socketOverHandle } from './node-internals';
 export { dumps, loads } from './reduction';
 export { messageContext } from './route';
 /** the message format: Connection encodes and decodes with the fast path, a Queue's items with the codec */

@@ -2,6 +2,7 @@ import { ProcessError } from '@multiproc/errors';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { atChildExit } from './finalize';
+import { sendHandle, socketOverHandle, takeHandle, type NativeHandle } from './node-internals';
 import type { LentHandle, RebuildContext, TransferContext } from './reduction';
 import { state } from './state';
 import type { KeepAlive } from './wait';
@@ -24,14 +25,6 @@ export interface Ticket {
   id: number;
 }
 
-/** Node's native socket handle (a `Pipe` wrap), as the IPC channel carries it: not read by anyone. */
-export interface RawHandle {
-  close(): void;
-  readStop(): number;
-  reading?: boolean;
-  onread?: unknown;
-}
-
 /** 'up' is the parent; a number is the child with that pid. */
 type Link = 'up' | number;
 
@@ -43,7 +36,7 @@ type RouteMessage =
 
 const lent = new Map<string, LentHandle>();
 /** Handles of children that exited before their tickets were redeemed. */
-const adopted = new Map<string, RawHandle>();
+const adopted = new Map<string, NativeHandle>();
 /** Our own pulls, by request number. */
 const pulls = new Map<number, { resolve: (s: Socket) => void; reject: (e: Error) => void }>();
 /** Pulls that went out over a link and whose answer must come back over it. */
@@ -115,11 +108,11 @@ function lost(link: Link): string {
 }
 
 /** Sends a message (and a handle) over a link; `done` learns whether it left. */
-function send(link: Link, m: RouteMessage, handle: RawHandle | undefined, done: (ok: boolean) => void): void {
+function send(link: Link, m: RouteMessage, handle: NativeHandle | undefined, done: (ok: boolean) => void): void {
   const ch = channelOf(link);
   if (!ch) return done(false);
   try {
-    ch.send(m, handle as any, (err: Error | null) => done(!err));
+    sendHandle(ch, m, handle, (err) => done(!err));
   } catch {
     done(false);
   }
@@ -129,7 +122,7 @@ function send(link: Link, m: RouteMessage, handle: RawHandle | undefined, done: 
 export function routeChild(cp: ChildProcess): void {
   const pid = cp.pid!;
   children.set(pid, cp);
-  cp.on('message', (m: any, handle: RawHandle | undefined) => {
+  cp.on('message', (m: any, handle: NativeHandle | undefined) => {
     if (m?.multiproc === 'route') dispatch(m, handle, pid);
   });
   cp.once('disconnect', () => {
@@ -146,7 +139,7 @@ const hasParent = () => listening;
 export function routeParent(): void {
   if (listening || typeof process.send !== 'function') return;
   listening = true;
-  process.on('message', (m: any, handle: RawHandle | undefined) => {
+  process.on('message', (m: any, handle: NativeHandle | undefined) => {
     if (m?.multiproc === 'route') dispatch(m, handle, 'up');
   });
   process.once('disconnect', () => linkLost('up'));
@@ -160,7 +153,7 @@ function linkLost(link: Link): void {
 
 // ---- the messages
 
-function dispatch(m: RouteMessage, handle: RawHandle | undefined, from: Link): void {
+function dispatch(m: RouteMessage, handle: NativeHandle | undefined, from: Link): void {
   if (m.op === 'pull') pull(m);
   else if (m.op === 'adopt') {
     if (handle && typeof from === 'number') adopted.set(m.key, handle);
@@ -214,9 +207,9 @@ function refuse(m: { from: number[]; req: number }, reason: string): void {
 
 /** The lender's side: the socket leaves once everything written to it has. */
 async function give(l: LentHandle, m: { from: number[]; req: number }): Promise<void> {
-  let raw: RawHandle | null = null;
+  let raw: NativeHandle | null = null;
   try {
-    raw = detach(await l.socket);
+    raw = takeHandle(await l.socket);
   } catch {
     // the socket was never made; said below
   }
@@ -227,12 +220,12 @@ async function give(l: LentHandle, m: { from: number[]; req: number }): Promise<
   answer(m, raw, () => l.sent());
 }
 
-function answer(m: { from: number[]; req: number }, raw: RawHandle, left?: () => void): void {
+function answer(m: { from: number[]; req: number }, raw: NativeHandle, left?: () => void): void {
   reply({ multiproc: 'route', op: 'give', to: m.from, req: m.req }, raw, left);
 }
 
 /** A give or a fail, on its way back to the process that pulled. */
-function reply(m: Extract<RouteMessage, { op: 'give' | 'fail' }>, raw: RawHandle | undefined, left?: () => void): void {
+function reply(m: Extract<RouteMessage, { op: 'give' | 'fail' }>, raw: NativeHandle | undefined, left?: () => void): void {
   const o = outstanding.get(ticketKey(m.to, m.req));
   if (o) {
     outstanding.delete(ticketKey(m.to, m.req));
@@ -251,7 +244,7 @@ function reply(m: Extract<RouteMessage, { op: 'give' | 'fail' }>, raw: RawHandle
   });
 }
 
-function deliver(m: Extract<RouteMessage, { op: 'give' | 'fail' }>, raw: RawHandle | undefined): void {
+function deliver(m: Extract<RouteMessage, { op: 'give' | 'fail' }>, raw: NativeHandle | undefined): void {
   const p = pulls.get(m.req);
   pulls.delete(m.req);
   if (m.op === 'fail' || !raw) {
@@ -264,29 +257,14 @@ function deliver(m: Extract<RouteMessage, { op: 'give' | 'fail' }>, raw: RawHand
 }
 
 /** A socket over a native handle that came over a channel; it reads nothing until its owner wants it. */
-export function socketOver(raw: RawHandle): Socket {
-  const { Socket: NetSocket } = require('node:net') as typeof import('node:net');
-  return new NetSocket({ handle: raw, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as object);
-}
-
-/**
- * Takes the native handle out of a socket without closing it, and stops reading from it: bytes
- * still in the kernel belong to the receiver. (Node's own `send(socket)` does the same.)
- */
-function detach(socket: Socket): RawHandle | null {
-  const raw = (socket as any)._handle as RawHandle | null;
-  if (!raw || socket.destroyed) return null;
-  if (raw.reading) raw.readStop();
-  raw.reading = false;
-  raw.onread = () => {};
-  (socket as any)._handle = null;
-  return raw;
+export function socketOver(raw: NativeHandle): Socket {
+  return socketOverHandle(raw, { manualStart: true });
 }
 
 /** A child's exit: what it still lends, or holds for its own children, goes to its parent. */
 async function handUp(): Promise<void> {
   const moves: Promise<void>[] = [];
-  const up = (key: string, raw: RawHandle | null, done?: () => void) =>
+  const up = (key: string, raw: NativeHandle | null, done?: () => void) =>
     new Promise<void>((resolve) => {
       if (!raw) return resolve(done?.());
       send('up', { multiproc: 'route', op: 'adopt', key }, raw, () => {
@@ -297,7 +275,7 @@ async function handUp(): Promise<void> {
     });
   for (const [key, l] of lent) {
     lent.delete(key);
-    moves.push(l.socket.then(detach, () => null).then((raw) => up(key, raw, () => l.sent())));
+    moves.push(l.socket.then(takeHandle, () => null).then((raw) => up(key, raw, () => l.sent())));
   }
   for (const [key, raw] of adopted) {
     adopted.delete(key);

@@ -10,13 +10,15 @@ import {
   messageContext,
   receivesWaiting,
   socketFd,
+  socketOverHandle,
+  takeHandle,
   waitable,
   waitFor,
   waitOptions,
   whileFlowing,
 } from '@multiproc/core/internal';
 import { readSync } from 'node:fs';
-import { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import { BIG, FrameParser, HEADER, header, KIND_BYTES, KIND_OBJECT, MAX_MESSAGE, type Frame } from './framing';
 
 const REBUILD_ID = '@multiproc/pipe:Connection';
@@ -199,20 +201,16 @@ export class Connection {
    * Whatever the given socket had read already comes first. It starts paused.
    */
   #own(given: Socket): Socket {
-    const raw = (given as any)._handle;
-    if (!raw || given.destroyed) return given; // closed already: its events say so
+    const raw = takeHandle(given);
+    if (!raw) return given; // closed already: its events say so
+    // Read from the stream's buffer after the handle left: nothing more comes into it meanwhile.
     const early = given.readableLength > 0 ? (given.read() as Buffer | null) : null;
-    if (raw.reading) {
-      raw.reading = false;
-      raw.readStop();
-    }
-    (given as any)._handle = null;
     given.destroy(); // the old wrapper only: it has no handle any more
     if (early) this.#parser.push(early);
-    return new Socket({ handle: raw, readable: true, writable: true, allowHalfOpen: true, manualStart: true, onread: this.#onreadOption() } as object);
+    return socketOverHandle(raw, { manualStart: true, onread: this.#onreadOption() });
   }
 
-  #onreadOption(): object {
+  #onreadOption(): OnReadOpts {
     return {
       buffer: () => (this.#target = this.#parser.target()) ?? SCRATCH,
       callback: (n: number, buf: Buffer) => this.#onRead(n, buf),

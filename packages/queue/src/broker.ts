@@ -6,9 +6,11 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
+// Not '@multiproc/core': that would load all of core into this thread, for these few functions.
+import { socketFd, socketOverHandle, takeHandle } from '@multiproc/core/node-internals';
 import { Backlog, type Entry } from './backlog';
 import { Fifo } from './fifo';
 import {
@@ -25,7 +27,6 @@ import {
   sizeOffset,
   T,
   u32Frame,
-  writeNow,
   type QueueDescriptor,
 } from './wire';
 
@@ -464,6 +465,24 @@ function publishVersion(): void {
 }
 
 /**
+ * When nothing waits in `socket`'s own queue, writes what the kernel takes of `bytes` at once,
+ * from this thread (a stream write costs several times the system call). Returns the rest, for
+ * the socket to write after it, in order; null when the peer is gone (EPIPE): then the socket is
+ * not told (Node would destroy it on a failed write, and drop what the peer sent before it left,
+ * unread). Any other error is the socket's to meet and report.
+ */
+function writeNow(socket: Socket, bytes: Buffer): Buffer | null {
+  const fd = socketFd(socket);
+  if (fd < 0 || socket.writableLength > 0 || socket.connecting) return bytes;
+  try {
+    return bytes.subarray(writeSync(fd, bytes));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EPIPE' || code === 'ECONNRESET' ? null : bytes; // else EAGAIN: the kernel's buffer is full
+  }
+}
+
+/**
  * Small frames are joined into one write; big ones go as they are (no copy). What the kernel
  * takes at once goes from this thread, the rest through the socket, in order. A participant that
  * is gone (a producer that put and exited at once) is written to no more, and its connection is
@@ -569,10 +588,9 @@ const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (acce
  * an accepted socket no `onread` of its own). `onData` returning false stops reading.
  */
 function reading(accepted: Socket, onData: (chunk: Buffer) => boolean): Socket {
-  const handle = (accepted as any)._handle;
-  (accepted as any)._handle = null;
+  const handle = takeHandle(accepted)!; // just accepted: it has one
   accepted.destroy(); // the old wrapper only: it has no handle any more
-  return new Socket({ handle, readable: true, writable: true, allowHalfOpen: true, onread: copyingOnRead(onData) } as object);
+  return socketOverHandle(handle, { onread: copyingOnRead(onData) });
 }
 server.on('error', (err) => {
   Atomics.store(flag, 0, 2);

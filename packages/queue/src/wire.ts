@@ -1,5 +1,5 @@
 import { fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
-import type { OnReadOpts, Socket } from 'node:net';
+import type { OnReadOpts } from 'node:net';
 import { join } from 'node:path';
 
 /**
@@ -95,24 +95,6 @@ const SCRATCH = Buffer.allocUnsafe(64 * 1024);
  */
 export function copyingOnRead(onChunk: (chunk: Buffer) => boolean): OnReadOpts {
   return { buffer: SCRATCH, callback: (n, buf) => onChunk(Buffer.from(buf.subarray(0, n))) };
-}
-
-/**
- * When nothing waits in `socket`'s own queue, writes what the kernel takes of `bytes` at once,
- * from this thread (a stream write costs several times the system call). Returns the rest, for
- * the socket to write after it, in order; null when the peer is gone (EPIPE): then the socket is
- * not told (Node would destroy it on a failed write, and drop what the peer sent before it left,
- * unread). Any other error is the socket's to meet and report.
- */
-export function writeNow(socket: Socket, bytes: Buffer): Buffer | null {
-  const fd: unknown = (socket as any)._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0 || socket.writableLength > 0 || socket.connecting) return bytes;
-  try {
-    return bytes.subarray(writeSync(fd, bytes));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code === 'EPIPE' || code === 'ECONNRESET' ? null : bytes; // else EAGAIN: the kernel's buffer is full
-  }
 }
 
 /**

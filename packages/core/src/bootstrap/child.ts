@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { joinChildrenAtExit, runChildExitHooks } from '../finalize';
 import { handlesArrived, listenForHandles, receiveHandle } from '../handles';
+import { socketOverFd } from '../node-internals';
 import { ParentProcess } from '../parent-process';
 import { Process, processInternals } from '../process';
 import { countedChannel, routeParent } from '../route';
@@ -17,9 +18,8 @@ const spawnRebuildContext: RebuildContext = {
   detachHandle(token) {
     const t = token as { fd: number } | { handle: number };
     if ('handle' in t) return receiveHandle(t.handle);
-    const { Socket } = require('node:net') as typeof import('node:net');
     // manualStart: the receiving Connection decides when to read (it may pass the end on, unread).
-    return new Socket({ fd: t.fd, readable: true, writable: true, allowHalfOpen: true, manualStart: true } as object);
+    return socketOverFd(t.fd, { manualStart: true });
   },
 };
 

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { HandleMessage } from '../handles';
+import { nativeHandle, sendHandle } from '../node-internals';
 import type { BootstrapMessage, ExitingMessage } from '../protocol';
 import type { LentHandle, TransferContext } from '../reduction';
 import { routeChild } from '../route';
@@ -93,8 +94,8 @@ export function sendHandles(cp: ChildProcess, handles: LentHandle[]): void {
     lent.socket.then(
       (s) => {
         if (!cp.connected) return lent.sent();
-        const raw = (s as any)._handle ?? undefined; // none if it closed meanwhile: the child is told
-        cp.send({ multiproc: 'handle', id } satisfies HandleMessage, raw, () => lent.sent());
+        const raw = nativeHandle(s) ?? undefined; // none if it closed meanwhile: the child is told
+        sendHandle(cp, { multiproc: 'handle', id } satisfies HandleMessage, raw, () => lent.sent());
       },
       () => lent.sent(),
     );
