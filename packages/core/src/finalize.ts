@@ -1,5 +1,4 @@
-import type { Process } from './process';
-import { state } from './state';
+import { state, type ProcessLike } from './state';
 
 /**
  * What happens to children when this process ends (Python's `util._exit_function`): daemonic
@@ -17,7 +16,7 @@ export function terminateDaemonicChildren(): void {
 }
 
 /** Called by Process.start() for every child. */
-export function childStarted(p: Process): void {
+export function childStarted(p: ProcessLike): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // 'exit' runs on a natural end, process.exit() and an uncaught exception alike.
@@ -26,7 +25,7 @@ export function childStarted(p: Process): void {
   if (p.daemon) updateSignalHooks();
 }
 
-export function childEnded(p: Process): void {
+export function childEnded(p: ProcessLike): void {
   state.children.delete(p);
   if (p.daemon) updateSignalHooks();
 }

@@ -6,7 +6,7 @@
  * @module @multiproc/core/internal
  */
 export { Context, registerContextFactory } from './context';
-export { Sentinel, waitable } from './wait';
+export { Sentinel, waitable, waitFor } from './wait';
 /** how Connections and queue participants write, and lose nothing at exit */
 export { FrameWriter, FRAME_HEADER, frameHeader, type FrameWriterOptions, type FrameWriterOwner } from './frame-writer';
 export { whileFlowing, CAN_SPIN, MAX_SKIP, receivesWaiting } from './sync-io';
@@ -17,7 +17,7 @@ export { messageContext } from './route';
 /** the message format: Connection encodes and decodes with the fast path, a Queue's items with the codec */
 export { encodePlain, decode } from './fast-clone';
 export { encodeMessage, decodeMessage } from './codec';
-export { secondsToMs, waitOptions, waitFor, abortError, describe as describeValue } from './timeout';
+export { secondsToMs, waitOptions, abortError, describe as describeValue } from './timeout';
 /** how @multiproc/pool ships task functions, as Process ships its target */
 export { describeTarget } from './target/describe';
 export { loadTarget } from './target/load';

@@ -1,8 +1,8 @@
 import { ProcessError } from '@multiproc/errors';
 import { INTERNAL, Process, processInternals } from './process';
 import { authkey, state } from './state';
-import { waitFor, waitOptions, type WaitOptions } from './timeout';
-import { Sentinel, waitable } from './wait';
+import { waitOptions, type WaitOptions } from './timeout';
+import { Sentinel, waitable, waitFor } from './wait';
 
 /**
  * A child's view of its parent (Python's `_ParentProcess`): name and pid, and a sentinel that
@@ -60,5 +60,5 @@ export class ParentProcess extends Process {
 
 /** Python's `parent_process()`: null in the main process, the parent's Process in a child. */
 export function parentProcess(): ParentProcess | null {
-  return state.parent;
+  return state.parent as ParentProcess | null; // state.ts names it by shape only
 }

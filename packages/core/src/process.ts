@@ -336,11 +336,11 @@ export function currentProcess(): Process {
     authkey: authkey(),
     pid: process.pid,
   });
-  return state.current;
+  return state.current as Process; // state.ts names it by shape only; Processes are all it holds
 }
 
 /** Python's `active_children()`: the children still running (ended ones are reaped). */
 export function activeChildren(): Process[] {
   reapChildren();
-  return [...state.children];
+  return [...state.children] as Process[];
 }

@@ -17,6 +17,15 @@ export function isBootstrapMessage(m: unknown): m is BootstrapMessage {
   return typeof m === 'object' && m !== null && (m as any).multiproc === 'bootstrap';
 }
 
+/**
+ * Follows the start-up message with a socket that did not exist yet at `start()` (the native
+ * handle rides along); `id` is the token the child's arguments name it by.
+ */
+export interface HandleMessage {
+  multiproc: 'handle';
+  id: number;
+}
+
 /** Set in the environment of a spare: it warms up and says when it is ready. */
 export const SPARE_ENV = 'MULTIPROC_FORKSERVER_SPARE';
 

@@ -1,5 +1,14 @@
-import type { ParentProcess } from './parent-process';
-import type { Process } from './process';
+/**
+ * A Process as this state holds it, named by its shape so that this file imports nothing (as
+ * CPython's process.py keeps free of popen and util): process.ts's Process is one, and these are
+ * all that finalize.ts's exit work asks of a child.
+ */
+export interface ProcessLike {
+  readonly daemon: boolean;
+  readonly exitCode: number | null;
+  terminate(): void;
+  join(): Promise<unknown>;
+}
 
 /**
  * What exists once per OS process: who we are, our children, the name counter, the start method.
@@ -8,7 +17,7 @@ import type { Process } from './process';
  */
 export interface CoreState {
   /** Our own Process object, made on first use (`currentProcess()`). */
-  current: Process | null;
+  current: ProcessLike | null;
   /** Identity path of this process: `[]` in the main process, `[1, 2]` for `Process-1:2`. */
   identity: number[];
   name: string;
@@ -17,13 +26,13 @@ export interface CoreState {
   daemon: boolean;
   /** How many Process objects this process has created: the N of `Process-N`. */
   counter: number;
-  children: Set<Process>;
+  children: Set<ProcessLike>;
   /** The start method fixed by `setStartMethod()`, or null while the default applies. */
   startMethod: string | null;
   /** True while a child imports the target's module, when starting processes must fail. */
   bootstrapping: boolean;
-  /** In a child, its view of the parent (`parentProcess()`); null in the main process. */
-  parent: ParentProcess | null;
+  /** In a child, its view of the parent (`parentProcess()`, a ParentProcess); null in the main process. */
+  parent: ProcessLike | null;
   /** Pids of our ancestors, the main process first: where we are in the tree (for handle routes). */
   lineage: number[];
 }

@@ -1,5 +1,3 @@
-import type { Readiness } from './wait';
-
 /** Timeouts are seconds, as in Python; `null`/`undefined` means no limit and negatives count as 0. */
 export function secondsToMs(timeout: unknown, what = 'timeout'): number | null {
   if (timeout === null || timeout === undefined || timeout === Infinity) return null;
@@ -38,34 +36,6 @@ export function abortError(signal: AbortSignal): Error {
   err.name = 'AbortError';
   (err as any).code = 'ABORT_ERR';
   return err;
-}
-
-/**
- * Waits until `readiness` says ready, the time runs out, or the signal aborts. Resolves true when
- * ready, false on timeout; rejects with an AbortError on abort. While it waits, the thing waited
- * on keeps the process alive (`hold`), as a blocking wait does in Python.
- */
-export function waitFor(readiness: Readiness, ms: number | null, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted) return Promise.reject(abortError(signal));
-  if (readiness.ready()) return Promise.resolve(true);
-  if (ms === 0) return Promise.resolve(false);
-  return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    const release = readiness.hold?.();
-    const finish = (fn: () => void) => {
-      unsubscribe();
-      release?.();
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
-    const onAbort = () => finish(() => reject(abortError(signal!)));
-    const unsubscribe = readiness.subscribe(() => {
-      if (readiness.ready()) finish(() => resolve(true));
-    });
-    if (ms !== null) timer = setTimeout(() => finish(() => resolve(false)), ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 export function describe(value: unknown): string {

@@ -1,4 +1,4 @@
-import { describe, waitFor, waitOptions, type WaitOptions } from './timeout';
+import { abortError, describe, waitOptions, type WaitOptions } from './timeout';
 
 /**
  * What `wait()` can wait on: an object whose `[waitable]()` says whether it is ready and lets a
@@ -12,6 +12,34 @@ export interface Readiness {
   subscribe(wake: () => void): () => void;
   /** Keeps the process alive while someone waits (an unref'd handle is ref'd); returns the release. */
   hold?(): () => void;
+}
+
+/**
+ * Waits until `readiness` says ready, the time runs out, or the signal aborts. Resolves true when
+ * ready, false on timeout; rejects with an AbortError on abort. While it waits, the thing waited
+ * on keeps the process alive (`hold`), as a blocking wait does in Python.
+ */
+export function waitFor(readiness: Readiness, ms: number | null, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  if (readiness.ready()) return Promise.resolve(true);
+  if (ms === 0) return Promise.resolve(false);
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const release = readiness.hold?.();
+    const finish = (fn: () => void) => {
+      unsubscribe();
+      release?.();
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const onAbort = () => finish(() => reject(abortError(signal!)));
+    const unsubscribe = readiness.subscribe(() => {
+      if (readiness.ready()) finish(() => resolve(true));
+    });
+    if (ms !== null) timer = setTimeout(() => finish(() => resolve(false)), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** A handle that can keep the event loop alive: a ChildProcess, a socket, the IPC channel. */

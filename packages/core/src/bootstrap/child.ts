@@ -1,6 +1,5 @@
 import { inspect } from 'node:util';
 import { joinChildrenAtExit, runChildExitHooks } from '../finalize';
-import { handlesArrived, listenForHandles, receiveHandle } from '../handles';
 import { socketOverFd } from '../node-internals';
 import { ParentProcess } from '../parent-process';
 import { Process, processInternals } from '../process';
@@ -11,6 +10,7 @@ import { state } from '../state';
 import { loadTarget, TargetLoadError } from '../target/load';
 import { Sentinel } from '../wait';
 import { writeStdioSynchronously } from './stdio';
+import { handlesArrived, listenForHandles, receiveHandle } from './late-handles';
 
 /** Handles that arrived in stdio slots at spawn: the token is the fd. */
 const spawnRebuildContext: RebuildContext = {

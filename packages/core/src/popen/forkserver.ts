@@ -1,9 +1,10 @@
 import type { BootstrapMessage } from '../protocol';
 import type { LentHandle, TransferContext } from '../reduction';
 import { routeChild } from '../route';
+import { sendHandles } from './late-handles';
 import type { LaunchSpec, Popen, StartMethodBackend } from './popen';
 import { takeSpare } from './spares';
-import { sendHandles, SpawnPopen } from './spawn';
+import { SpawnPopen } from './spawn-popen';
 
 /**
  * 'forkserver': the child is a spare Node process booted ahead of time (see spares.ts), so

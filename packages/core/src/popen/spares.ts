@@ -4,7 +4,8 @@ import { availableParallelism } from 'node:os';
 import { SPARE_ENV, type BootstrapMessage, type SpareWarmUpMessage } from '../protocol';
 import { dumps, type TransferContext } from '../reduction';
 import type { PrepData } from './popen';
-import { describe, waitFor, waitOptions, type WaitOptions } from '../timeout';
+import { describe, waitOptions, type WaitOptions } from '../timeout';
+import { waitFor } from '../wait';
 import { childArgs } from './spawn';
 
 /**

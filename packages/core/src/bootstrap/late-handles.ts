@@ -1,17 +1,12 @@
 import type { Socket } from 'node:net';
 import { ProcessError } from '@multiproc/errors';
-import type { NativeHandle } from './node-internals';
-import { holdChannel, socketOver } from './route';
+import type { NativeHandle } from '../node-internals';
+import { holdChannel, socketOver } from '../route';
 
-/**
- * Sockets a parent sends over the IPC channel after the child started (an end of a Pipe that was
- * still being created at `start()`). The child keeps one listener for them; whoever waits for a
- * handle holds the channel so the process stays alive meanwhile.
- */
-export interface HandleMessage {
-  multiproc: 'handle';
-  id: number;
-}
+// The child's side of the sockets its parent sends over the IPC channel after the start-up
+// message (an end of a Pipe that was still being created at start(), or any under 'forkserver';
+// the parent's side is popen/late-handles.ts). The child keeps one listener for them; whoever
+// waits for a handle holds the channel so the process stays alive meanwhile.
 
 /** A handle that arrived: its socket, or null when the parent's copy had closed before it left. */
 const arrived = new Map<number, Socket | null>();
@@ -27,7 +22,7 @@ export function listenForHandles(): void {
   listening = true;
   process.on('message', (m: any, raw: NativeHandle | undefined) => {
     if (m?.multiproc !== 'handle') return;
-    // A native handle (see sendHandles): it reads nothing until the Connection that owns it does.
+    // A native handle (see popen/late-handles.ts): it reads nothing until the Connection that owns it does.
     const socket = raw ? socketOver(raw) : null;
     const deliver = waiting.get(m.id);
     if (deliver) {
