@@ -72,8 +72,18 @@ function distNames(p, entry = 'index') {
   return Object.keys(require(file)).filter((n) => n !== 'default' && n !== '__esModule').sort();
 }
 
-/** A package's subpaths besides its main entry (`./internal`), as specifiers. */
-const subpaths = (p) => Object.keys(p.json.exports ?? {}).filter((k) => k !== '.' && k !== './package.json').map((k) => p.json.name + k.slice(1));
+/**
+ * Subpaths built as bundles of their own, which is sound only for code without state: core's
+ * node-internals (functions over Node's socket internals, which the queue's broker thread bundles
+ * at build time instead of loading all of core).
+ */
+const STATELESS = new Set(['./node-internals']);
+
+/** A package's subpaths besides its main entry and the stateless ones (`./internal`), as specifiers. */
+const subpaths = (p) =>
+  Object.keys(p.json.exports ?? {})
+    .filter((k) => k !== '.' && k !== './package.json' && !STATELESS.has(k))
+    .map((k) => p.json.name + k.slice(1));
 
 // Each prints { keys, differ } as JSON: its export names, and the names whose value from the other
 // module system is another object. The .cjs also checks the umbrella hands out its packages' objects.

@@ -96,3 +96,15 @@ export function socketOverFd(fd: number, options: ReadOptions = {}): Socket {
 export function sendHandle(channel: Pick<ChildProcess, 'send'>, message: object, handle: NativeHandle | undefined, done: (err: Error | null) => void): boolean {
   return channel.send(message, handle as any, done);
 }
+
+/**
+ * Sets or clears O_NONBLOCK on the fd of the libuv handle behind a stdio stream
+ * (`_handle.setBlocking()`, what Node itself does to pipes on Windows). That changes the open
+ * file description, shared with every process holding the same pipe. False when there is no
+ * such handle or method, or it failed.
+ */
+export function setBlocking(stream: object, blocking: boolean): boolean {
+  const handle = (stream as { _handle?: { setBlocking?: (on: boolean) => number } })._handle;
+  if (typeof handle?.setBlocking !== 'function') return false;
+  return handle.setBlocking(blocking) === 0;
+}

@@ -6,7 +6,8 @@ import { mkdtempSync, readSync, rmSync } from 'node:fs';
 import { createServer, connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nativeHandle, sendHandle, socketFd, socketOverHandle, takeHandle, unwrittenBytes } from '../src/node-internals';
+import { nativeHandle, sendHandle, setBlocking, socketFd, socketOverHandle, takeHandle, unwrittenBytes } from '../src/node-internals';
+import { writeSync } from 'node:fs';
 
 const CHILD = join(__dirname, 'fixtures', 'node-internals-child.cjs');
 
@@ -39,6 +40,30 @@ describe(`Node ${process.version} internals`, () => {
     expect(socketFd(null)).toBe(-1);
     done();
     expect(socketFd(a)).toBe(-1);
+  });
+
+  it('setBlocking: a socket whose fd is made blocking takes a write bigger than its buffer whole; off again, EAGAIN', async () => {
+    const { a, b, done } = await pair();
+    expect(setBlocking({}, true)).toBe(false); // no handle
+    const big = Buffer.alloc(1 << 20);
+    const reader = new Promise<number>((resolve) => {
+      let n = 0;
+      b.on('data', (d: Buffer) => (n += d.length) === big.length && resolve(n));
+    });
+    b.resume();
+    // A blocking write of 1 MiB (five times the socket's buffer) waits for the reader: it runs in
+    // a worker, while this thread's event loop reads.
+    const { Worker } = await import('node:worker_threads');
+    expect(setBlocking(a, true)).toBe(true);
+    const fd = socketFd(a);
+    const w = new Worker(`require('node:fs').writeSync(${fd}, Buffer.alloc(${big.length}))`, { eval: true });
+    await new Promise((r) => w.once('exit', r));
+    expect(await reader).toBe(big.length); // written whole: no EAGAIN on a blocking fd
+    expect(setBlocking(a, false)).toBe(true);
+    expect(() => {
+      for (;;) writeSync(fd, big); // fills the buffer, then meets EAGAIN
+    }).toThrow(/EAGAIN/);
+    done();
   });
 
   it('unwrittenBytes: what libuv still holds of a write, exact as the kernel takes more', async () => {

@@ -1,5 +1,6 @@
 import { constants, fstatSync, openSync, readlinkSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { setBlocking } from '../node-internals';
 
 /**
  * A child's stdout and stderr on a pipe or a socket lose nothing at `process.exit()`: as in
@@ -202,12 +203,12 @@ function sharedDescription(stream: Writable, fd: number): Sink {
             done += writeSync(fd, buf, done, buf.length - done);
           } catch (err) {
             if ((err as NodeJS.ErrnoException)?.code !== 'EAGAIN') throw err;
-            if (setBlockingThroughNodeInternals(stream, true)) madeBlocking = true;
+            if (setBlocking(stream, true)) madeBlocking = true;
             else Atomics.wait((napCell ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, 1);
           }
         }
       } finally {
-        if (madeBlocking) setBlockingThroughNodeInternals(stream, false);
+        if (madeBlocking) setBlocking(stream, false);
       }
     },
   };
@@ -223,16 +224,4 @@ function tryWrite(fd: number, chunk: Buffer | string, encoding: BufferEncoding):
     if ((err as NodeJS.ErrnoException)?.code === 'EAGAIN') return 0;
     throw err;
   }
-}
-
-/**
- * NODE INTERNALS, their one use here: the libuv handle behind a stdio stream sets or clears
- * O_NONBLOCK on its fd (`_handle.setBlocking()`, what Node itself does to pipes on Windows).
- * That changes the open file description, shared with every process holding the same pipe.
- * False when there is no such handle or method, or it failed.
- */
-function setBlockingThroughNodeInternals(stream: Writable, blocking: boolean): boolean {
-  const handle = (stream as { _handle?: { setBlocking?: (on: boolean) => number } })._handle;
-  if (typeof handle?.setBlocking !== 'function') return false;
-  return handle.setBlocking(blocking) === 0;
 }
