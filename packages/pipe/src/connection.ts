@@ -86,14 +86,14 @@ export class Connection {
   #unsent: [kind: number, payload: Buffer, untilKernel: boolean, settle: (p: Promise<void>) => void][] = [];
   /** Transfers of this not-yet-attached socket to other processes still under way. */
   #lent = 0;
-  /** Our messages: the first of a tick at once, the tick's next ones batched, big ones as they are. */
+  /** Our messages: the first of a run of code at once, the run's next ones batched, big ones as they are. */
   #out = new FrameWriter(
     {
       hold: () => this.#readiness.hold!(),
       failed: (err) => this.#writeFailed(err),
       describe: () => `a Connection (${this.toString()})`,
     },
-    { flushOn: 'tick', firstAtOnce: true, small: SMALL, spinBig: true },
+    { flushOn: 'yield', firstAtOnce: true, small: SMALL, spinBig: true },
   );
   /** The wait of the sends made while too much waits to be written (see #write). */
   #drained: Promise<void> | null = null;
@@ -302,11 +302,11 @@ export class Connection {
   }
 
   /**
-   * Writes one message (see FrameWriter): the first small one of a tick goes to the kernel at once
-   * (its peer has it even if this thread blocks next, as Python's send() returns after write(2));
-   * the tick's next ones leave together when the tick ends, and their promises resolve then. A big
-   * one goes as is (`untilKernel`: its promise resolves once the kernel has it). A send waits
-   * while more than WRITE_LIMIT bytes wait to be written.
+   * Writes one message (see FrameWriter): the first small one of a run of code goes to the kernel
+   * at once (its peer has it even if this thread blocks next, as Python's send() returns after
+   * write(2)); the run's next ones leave together once it yields (an `await`), and their promises
+   * resolve then. A big one goes as is (`untilKernel`: its promise resolves once the kernel has
+   * it). A send waits while more than WRITE_LIMIT bytes wait to be written.
    */
   #write(kind: number, payload: Buffer, untilKernel: boolean): Promise<void> {
     if (payload.length > MAX_MESSAGE) throw new RangeError(`a message may be at most ${MAX_MESSAGE} bytes; this one is ${payload.length}`);
@@ -494,7 +494,7 @@ export class Connection {
     if (receivesWaiting.n > 0 || !CAN_SPIN || this.#target) return false;
     if (!socket || fd < 0 || this.#eof || this.#error || this.#closed) return (this.#quick = false);
     this.#want();
-    this.#out.flush(); // what we sent this tick goes first: the answer we wait for may be to it
+    this.#out.flush(); // what we sent just now goes first: the answer we wait for may be to it
     const traces = Error.stackTraceLimit;
     Error.stackTraceLimit = 0; // each empty read throws EAGAIN
     const until = performance.now() + SPIN_MS;

@@ -96,11 +96,13 @@ describe('Queue under load and faults', () => {
     const total = 40_000;
     const [vr, vw] = Pipe(false);
     const victim = start('recordingConsumer', [q, vw, record, 2_000]);
+    const producer = start('producer', [q, 0, total]);
+    // The others start once the victim took its 2,000 (sharing from the start, a busy machine
+    // could leave it fewer, and this wait would never end); it then holds items read ahead.
+    expect(await (vr as Connection).recv()).toBe('busy');
     const pipes = [Pipe(false), Pipe(false)];
     const others = pipes.map(([, w]) => start('consumer', [q, w]));
     const results = pipes.map(([r]) => r.recv() as Promise<number[]>);
-    const producer = start('producer', [q, 0, total]);
-    expect(await (vr as Connection).recv()).toBe('busy');
     victim.kill();
     await victim.join();
     expect(victim.exitCode).toBe(-9);
