@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { BootstrapMessage } from '../protocol';
 import type { LentHandle, TransferContext } from '../reduction';
 import { routeChild } from '../route';
+import { childExecArgv } from './exec-argv';
 import { sendHandles } from './late-handles';
 import type { LaunchSpec, Popen, StartMethodBackend } from './popen';
 import { SpawnPopen } from './spawn-popen';
@@ -15,27 +16,6 @@ const CHILD_ENTRY = join(__dirname, 'child.js');
 /** Node's arguments for a child, as they are now (a spare compares them with its own). */
 export function childArgs(): string[] {
   return [...childExecArgv(), CHILD_ENTRY];
-}
-
-/**
- * The parent's execArgv, minus what would make the child do something else than run our entry
- * (`-e`, `-p`, `--input-type`) or fight over a resource (`--inspect` ports, `--watch`). Loader
- * flags (`--import tsx`) stay, so a TypeScript program's children import its `.ts` modules.
- */
-export function childExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < execArgv.length; i++) {
-    const a = execArgv[i];
-    const flag = a.split('=')[0];
-    if (['-e', '--eval', '-p', '--print'].includes(a)) {
-      i++; // and its code
-      continue;
-    }
-    if (/^--(inspect|debug)(-brk|-port|-wait)?$/.test(flag) || flag === '--input-type' || flag === '-i' || flag === '--interactive') continue;
-    if (flag.startsWith('--watch') || flag === '--test' || flag.startsWith('--test-')) continue;
-    out.push(a);
-  }
-  return out;
 }
 
 /**
