@@ -17,9 +17,11 @@ export { messageContext } from './route';
 /** the message format: Connection encodes and decodes with the fast path, a Queue's items with the codec */
 export { encodePlain, decode } from './fast-clone';
 export { encodeMessage, decodeMessage } from './codec';
-export { secondsToMs, waitOptions, abortError, describe as describeValue } from './timeout';
+export { secondsToMs, waitOptions, checkSignal, abortError, describe as describeValue } from './timeout';
+/** the one shape of the error for an option a call does not take */
+export { refuseUnknownOptions } from './options';
 /** how @multiproc/pool ships task functions, as Process ships its target */
-export { describeTarget } from './target/describe';
+export { checkTarget, describeTarget } from './target/describe';
 export { loadTarget } from './target/load';
 export type { TargetSpec } from './target/spec';
 export { callerFile } from './process';

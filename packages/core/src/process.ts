@@ -4,6 +4,7 @@ import { inspect } from 'node:util';
 import { childEnded, childStarted } from './finalize';
 import { CLOSED_MESSAGE, GUARD_MESSAGE } from './messages';
 import type { LaunchSpec, Popen } from './popen/popen';
+import { refuseUnknownOptions } from './options';
 import { dumps } from './reduction';
 import { backendFor, getStartMethod } from './start-methods';
 import { authkey, state } from './state';
@@ -82,11 +83,8 @@ export class Process {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       throw new TypeError(`new Process(options): options must be an object such as { target, args }, got ${describe(options)}`);
     }
-    const unknown = Object.keys(options).filter((k) => !OPTIONS.includes(k));
-    if (unknown.length) {
-      throw new TypeError(`new Process(options): unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; the options are ${OPTIONS.join(', ')}`);
-    }
-    const { target = null, args = [], kwargs, name = null, daemon = null, group = null } = options;
+    const { target = null, args = [], kwargs, name = null, daemon = null, group = null, ...rest } = options;
+    refuseUnknownOptions(rest, OPTIONS, 'new Process(options)');
     if (group !== null && group !== undefined) throw new TypeError('new Process(options): group must be null or undefined (it exists for compatibility with Python, where it must be None)');
     checkTarget(target);
     if (!Array.isArray(args)) throw new TypeError(`new Process(options): args must be an array of positional arguments, got ${describe(args)}`);

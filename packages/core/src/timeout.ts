@@ -1,3 +1,5 @@
+import { refuseUnknownOptions } from './options';
+
 /** Timeouts are seconds, as in Python; `null`/`undefined` means no limit and negatives count as 0. */
 export function secondsToMs(timeout: unknown, what = 'timeout'): number | null {
   if (timeout === null || timeout === undefined || timeout === Infinity) return null;
@@ -16,8 +18,7 @@ export interface WaitOptions {
 export function waitOptions(arg: unknown, what: string): { ms: number | null; signal: AbortSignal | undefined } {
   if (arg !== null && typeof arg === 'object') {
     const { timeout, signal, ...rest } = arg as WaitOptions;
-    const unknown = Object.keys(rest);
-    if (unknown.length) throw new TypeError(`${what}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; the options are timeout and signal`);
+    refuseUnknownOptions(rest, ['timeout', 'signal'], what);
     checkSignal(signal, what);
     return { ms: secondsToMs(timeout, `${what}: timeout`), signal };
   }

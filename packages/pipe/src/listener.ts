@@ -1,4 +1,4 @@
-import { abortError, describeValue } from '@multiproc/core/internal';
+import { abortError, checkSignal, describeValue, refuseUnknownOptions } from '@multiproc/core/internal';
 import { ProcessError } from '@multiproc/errors';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
@@ -52,11 +52,8 @@ function acceptSignal(options: unknown): AbortSignal | undefined {
     throw new TypeError(`accept(options): options must be an object such as { signal }, got ${describeValue(options)}`);
   }
   const { signal, ...rest } = options as { signal?: unknown };
-  const unknown = Object.keys(rest);
-  if (unknown.length) throw new TypeError(`accept(options): unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; the only option is signal`);
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`accept(options): signal must be an AbortSignal, got ${describeValue(signal)}`);
-  }
+  refuseUnknownOptions(rest, ['signal'], 'accept(options)');
+  checkSignal(signal, 'accept(options)');
   return signal;
 }
 
@@ -90,8 +87,7 @@ export class Listener {
   constructor(address?: Address | null, options: ListenerOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('Listener(address, options): options must be an object');
     const { family, backlog = 128, authkey, ...rest } = options;
-    const unknown = Object.keys(rest);
-    if (unknown.length) throw new TypeError(`Listener: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; the options are family, backlog, authkey`);
+    refuseUnknownOptions(rest, ['family', 'backlog', 'authkey'], 'Listener');
     if (!Number.isInteger(backlog) || backlog < 1) throw new TypeError(`Listener: backlog must be a positive integer, got ${describeValue(backlog)}`);
     this.#authkey = checkKey(authkey, 'Listener');
     if (address === undefined || address === null) {
@@ -254,8 +250,7 @@ export class Listener {
 export async function Client(address: Address, options: { family?: Family; authkey?: Buffer | Uint8Array | null } = {}): Promise<Connection> {
   if (options === null || typeof options !== 'object') throw new TypeError('Client(address, options): options must be an object');
   const { family, authkey, ...rest } = options;
-  const unknown = Object.keys(rest);
-  if (unknown.length) throw new TypeError(`Client: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; the options are family, authkey`);
+  refuseUnknownOptions(rest, ['family', 'authkey'], 'Client');
   const where = parseAddress(address, family, 'Client');
   const key = checkKey(authkey, 'Client');
   const socket = connect({ ...('path' in where ? { path: where.path } : { host: host(where.host), port: where.port }), allowHalfOpen: true });

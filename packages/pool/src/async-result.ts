@@ -1,5 +1,6 @@
 import { TimeoutError } from '@multiproc/errors';
-import { abortError, waitOptions } from '@multiproc/core/internal';
+import type { Readiness } from '@multiproc/core';
+import { waitFor, waitOptions } from '@multiproc/core/internal';
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
@@ -48,22 +49,14 @@ export class AsyncResult<T = unknown> {
   }
 
   #until(ms: number | null, signal: AbortSignal | undefined): Promise<boolean> {
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (this.#settled) return Promise.resolve(true);
-    if (ms === 0) return Promise.resolve(false);
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = (fn: () => void) => {
-        this.#waiters.delete(onReady);
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const onReady = () => done(() => resolve(true));
-      const onAbort = () => done(() => reject(abortError(signal!)));
-      this.#waiters.add(onReady);
-      if (ms !== null) timer = setTimeout(() => done(() => resolve(false)), ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    // Core's one wait loop (timer, abort, settle); no hold(): a pool with work keeps the process alive itself.
+    const readiness: Readiness = {
+      ready: () => this.#settled !== null,
+      subscribe: (wake) => {
+        this.#waiters.add(wake);
+        return () => this.#waiters.delete(wake);
+      },
+    };
+    return waitFor(readiness, ms, signal);
   }
 }

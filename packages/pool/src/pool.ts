@@ -1,5 +1,5 @@
 import { cpuCount, getContext, type Context, type ModuleReference, type Process } from '@multiproc/core';
-import { callerFile, describeTarget, describeValue, type TargetSpec } from '@multiproc/core/internal';
+import { callerFile, checkTarget, describeTarget, describeValue, refuseUnknownOptions, type TargetSpec } from '@multiproc/core/internal';
 import { ProcessError } from '@multiproc/errors';
 import { Pipe, type Connection } from '@multiproc/pipe';
 import { isAbsolute, join } from 'node:path';
@@ -110,14 +110,13 @@ export class Pool {
   constructor(processes?: number | null | PoolOptions) {
     const o: PoolOptions = typeof processes === 'object' && processes !== null ? processes : { processes };
     const { processes: n = null, initializer = null, initargs = [], maxtasksperchild = null, context, ...rest } = o;
-    const unknown = Object.keys(rest);
-    if (unknown.length) throw new TypeError(`Pool: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; the options are processes, initializer, initargs, maxtasksperchild and context`);
+    refuseUnknownOptions(rest, ['processes', 'initializer', 'initargs', 'maxtasksperchild', 'context'], 'Pool');
     if (n !== null && (!Number.isInteger(n) || n < 1)) throw new RangeError(`Pool: processes must be a positive integer, got ${describeValue(n)}`);
     if (maxtasksperchild !== null && (!Number.isInteger(maxtasksperchild) || maxtasksperchild < 1)) {
       throw new RangeError(`Pool: maxtasksperchild must be a positive integer or null, got ${describeValue(maxtasksperchild)}`);
     }
     if (!Array.isArray(initargs)) throw new TypeError(`Pool: initargs must be an array, got ${describeValue(initargs)}`);
-    if (initializer !== null) checkTask(initializer, 'Pool: initializer');
+    if (initializer !== null) checkTarget(initializer, 'Pool: initializer', false);
     this.#ctx = context ?? getContext();
     this.#size = n ?? cpuCount();
     const file = callerFile(__filename);
@@ -284,7 +283,7 @@ export class Pool {
 
   /** The id of a task, described and sent to workers once: the same source (a closure made anew for each call) is one id. */
   #fnId(fn: Task, what: string): number {
-    checkTask(fn, what);
+    checkTarget(fn, what, false);
     if (typeof fn === 'function') {
       let id = this.#fnIds.get(fn);
       if (id === undefined) this.#fnIds.set(fn, (id = this.#specId(describeTarget(fn, null))));
@@ -335,7 +334,7 @@ export class Pool {
   applyAsync<R = unknown>(fn: ModuleReference, args?: unknown[], kwds?: object | null, options?: AsyncOptions<R>): AsyncResult<R>;
   applyAsync<T>(fn: Task, args: unknown[] = [], kwds?: object | null, options: AsyncOptions<T> = {}): AsyncResult<T> {
     this.#check('applyAsync()');
-    const id = this.#fnId(fn, 'applyAsync(fn)');
+    const id = this.#fnId(fn, 'applyAsync(): fn');
     if (!Array.isArray(args)) throw new TypeError(`applyAsync(fn, args): args must be an array, got ${describeValue(args)}`);
     const result = new AsyncResult<T>();
     const job: Job = {
@@ -356,7 +355,7 @@ export class Pool {
 
   #mapAsync<T>(what: string, fn: Task, iterable: Iterable<unknown>, star: boolean, options: MapOptions & AsyncOptions<T[]>): AsyncResult<T[]> {
     this.#check(what);
-    const id = this.#fnId(fn, `${what}(fn)`);
+    const id = this.#fnId(fn, `${what}: fn`);
     const items = toArray(iterable, what);
     const chunksize = options.chunksize ?? defaultChunksize(items.length, this.#size);
     checkChunksize(chunksize, what);
@@ -422,7 +421,7 @@ export class Pool {
 
   #imap<T>(what: string, fn: Task, iterable: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions, ordered: boolean): AsyncIterableIterator<T> {
     this.#check(what);
-    const id = this.#fnId(fn, `${what}(fn)`);
+    const id = this.#fnId(fn, `${what}: fn`);
     const chunksize = options.chunksize ?? 1;
     checkChunksize(chunksize, what);
     const source = iterate(iterable, what);
@@ -554,15 +553,6 @@ function reviveError(error: unknown, name: string): unknown {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
-
-function checkTask(fn: unknown, what: string): asserts fn is Task {
-  if (typeof fn === 'function') return;
-  if (fn !== null && typeof fn === 'object' && !Array.isArray(fn)) {
-    const { module, export: name, ...rest } = fn as ModuleReference;
-    if (Object.keys(rest).length === 0 && ((typeof module === 'string' && module !== '') || module instanceof URL) && (name === undefined || (typeof name === 'string' && name !== ''))) return;
-  }
-  throw new TypeError(`${what} must be a function or a module reference { module, export? }, got ${describeValue(fn)}`);
 }
 
 function checkChunksize(chunksize: unknown, what: string): void {

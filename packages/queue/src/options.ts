@@ -1,4 +1,4 @@
-import { describeValue, secondsToMs } from '@multiproc/core/internal';
+import { checkSignal, describeValue, refuseUnknownOptions, secondsToMs } from '@multiproc/core/internal';
 
 export interface BlockingOptions {
   block?: boolean;
@@ -21,9 +21,8 @@ export function blockingOptions(arg: unknown, timeout: unknown, what: string): P
   if (arg !== null && typeof arg === 'object') {
     if (timeout !== undefined) throw new TypeError(`${what}: pass either an options object or (block, timeout), not both`);
     const { block = true, timeout: t, signal, ...rest } = arg as BlockingOptions;
-    const unknown = Object.keys(rest);
-    if (unknown.length) throw new TypeError(`${what}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; the options are block, timeout and signal`);
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${what}: signal must be an AbortSignal, got ${describeValue(signal)}`);
+    refuseUnknownOptions(rest, ['block', 'timeout', 'signal'], what);
+    checkSignal(signal, what);
     return { block: checkBlock(block, what), ms: secondsToMs(t, `${what}: timeout`), signal };
   }
   return { block: checkBlock(arg ?? true, what), ms: secondsToMs(timeout, `${what}: timeout`), signal: undefined };

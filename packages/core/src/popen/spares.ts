@@ -1,6 +1,7 @@
 import { ProcessError } from '@multiproc/errors';
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { refuseUnknownOptions } from '../options';
 import { SPARE_ENV, type BootstrapMessage, type SpareWarmUpMessage } from '../protocol';
 import { dumps, type TransferContext } from '../reduction';
 import type { PrepData } from './popen';
@@ -57,8 +58,7 @@ export function setForkserverOptions(opts: ForkserverOptions): void {
     throw new TypeError(`setForkserverOptions(options): options must be an object such as { spares: 4, idleTimeout: 30 }, got ${describe(opts)}`);
   }
   const { spares, idleTimeout, ...rest } = opts;
-  const unknown = Object.keys(rest);
-  if (unknown.length) throw new TypeError(`setForkserverOptions(options): unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; the options are spares and idleTimeout`);
+  refuseUnknownOptions(rest, ['spares', 'idleTimeout'], 'setForkserverOptions(options)');
   if (spares !== undefined && !(Number.isInteger(spares) && spares >= 0)) {
     throw new TypeError(`setForkserverOptions(options): spares must be an integer ≥ 0 (how many idle processes to keep ready), got ${describe(spares)}`);
   }

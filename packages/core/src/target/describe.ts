@@ -14,26 +14,27 @@ export interface ModuleReference {
 
 export type Target = ((...args: any[]) => unknown) | ModuleReference;
 
-/** Checks a `target` option at construction time; the expensive work waits for `start()`. */
-export function checkTarget(target: unknown): void {
-  if (target === undefined || target === null || typeof target === 'function') return;
-  if (typeof target === 'object' && !Array.isArray(target)) {
+/**
+ * Checks a target when it is given (a Process's, a Pool's task or initializer); the expensive
+ * work waits for its use. `what` names it in the errors; null and undefined pass when `optional`.
+ */
+export function checkTarget(target: unknown, what = 'Process: target', optional = true): void {
+  if (typeof target === 'function' || (optional && (target === undefined || target === null))) return;
+  if (target !== null && typeof target === 'object' && !Array.isArray(target)) {
     const { module, export: name, ...rest } = target as ModuleReference;
     const unknown = Object.keys(rest);
     if (unknown.length) {
-      throw new TypeError(`Process: target has unknown key ${unknown.map((k) => `'${k}'`).join(', ')}; a module reference is { module, export? }`);
+      throw new TypeError(`${what} has unknown key ${unknown.map((k) => `'${k}'`).join(', ')}; a module reference is { module, export? }`);
     }
     if (!(typeof module === 'string' && module !== '') && !(module instanceof URL)) {
-      throw new TypeError(`Process: target.module must be a module path, package name or URL, got ${describeValue(module)}`);
+      throw new TypeError(`${what}.module must be a module path, package name or URL, got ${describeValue(module)}`);
     }
     if (name !== undefined && (typeof name !== 'string' || name === '')) {
-      throw new TypeError(`Process: target.export must be the name of an export (default: 'default'), got ${describeValue(name)}`);
+      throw new TypeError(`${what}.export must be the name of an export (default: 'default'), got ${describeValue(name)}`);
     }
     return;
   }
-  throw new TypeError(
-    `Process: target must be a function or a module reference { module, export? }, got ${describeValue(target)}`,
-  );
+  throw new TypeError(`${what} must be a function or a module reference { module, export? }, got ${describeValue(target)}`);
 }
 
 /**
