@@ -1,4 +1,4 @@
-import { TimeoutError } from '@multiproc/errors';
+import { ProcessError, TimeoutError } from '@multiproc/errors';
 import type { Readiness } from '@multiproc/core';
 import { waitFor, waitOptions } from '@multiproc/core/internal';
 
@@ -27,7 +27,7 @@ export class AsyncResult<T = unknown> {
 
   /** Whether the call completed without throwing; throws if it is not ready yet (as Python). */
   successful(): boolean {
-    if (!this.#settled) throw new Error('successful(): the result is not ready yet (check ready() or await wait())');
+    if (!this.#settled) throw new ProcessError('successful(): the result is not ready yet (check ready() or await wait())');
     return this.#settled.ok;
   }
 

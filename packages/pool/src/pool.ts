@@ -277,7 +277,7 @@ export class Pool {
   // ---- tasks
 
   #check(what: string): void {
-    if (this.#state !== RUN) throw new Error(`${what}: the pool is ${this.#state === CLOSE ? 'closed' : 'terminated'} (Python: "Pool not running")`);
+    if (this.#state !== RUN) throw new ProcessError(`${what}: the pool is ${this.#state === CLOSE ? 'closed' : 'terminated'} (Python: "Pool not running")`);
     if (this.#startupFailure) throw this.#startupFailure;
   }
 
@@ -516,7 +516,7 @@ export class Pool {
 
   /** Python's `join()`: after close() or terminate(), resolves once every worker has exited. */
   join(): Promise<void> {
-    if (this.#state === RUN) throw new Error('join(): the pool is still running; call close() or terminate() first (as in Python)');
+    if (this.#state === RUN) throw new ProcessError('join(): the pool is still running; call close() or terminate() first (as in Python)');
     if (this.#workers.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#allGone.push(resolve));
   }

@@ -167,6 +167,7 @@ describe('Pool: errors and faults', () => {
     await r.wait({ timeout: 0.01 });
     expect(r.ready()).toBe(false);
     expect(() => r.successful()).toThrow(/not ready/);
+    expect(() => r.successful()).toThrow(ProcessError);
     await expect(r.get({ signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
     const mapping = pool.map(t('square'), [1, 2, 3], 1);
     pool.terminate();
@@ -245,9 +246,11 @@ describe('Pool: workers and life', () => {
   it('close() lets queued tasks finish; join() waits for the workers; nothing new is accepted', async () => {
     const pool = new Pool(2);
     expect(() => pool.join()).toThrow(/still running/);
+    expect(() => pool.join()).toThrow(ProcessError);
     const result = pool.map(t('slowSquare'), [1, 2, 3, 4], 1);
     pool.close();
     expect(() => pool.apply(t('square'), [1])).toThrow(/closed/);
+    expect(() => pool.apply(t('square'), [1])).toThrow(ProcessError);
     expect(await result).toEqual([1, 4, 9, 16]);
     await pool.join();
     expect(pool.processes).toEqual([]);

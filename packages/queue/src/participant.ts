@@ -561,7 +561,7 @@ export class Participant {
       }
       case T.TaskDone: {
         const w = this.#taskDones.shift();
-        if (w) this.#settle(w, () => (payload[0] === 1 ? w.resolve(undefined) : w.reject(new RangeError('taskDone() called too many times: more than items were put'))));
+        if (w) this.#settle(w, () => (payload[0] === 1 ? w.resolve(undefined) : w.reject(new ProcessError('taskDone() called too many times: more than items were put'))));
         return;
       }
       case T.Join: {

@@ -1,3 +1,4 @@
+import { ProcessError } from '@multiproc/errors';
 import { reduce, type TransferContext, type Reduced } from '@multiproc/core';
 import { describeValue } from '@multiproc/core/internal';
 import { newQueue } from './broker-thread';
@@ -125,7 +126,7 @@ export class Queue<T = unknown> extends QueueBase {
 
   /** Python's `join_thread()`: after close(), resolves once everything put here reached the queue. */
   joinThread(): Promise<void> {
-    if (!this.p.closed) throw new Error('joinThread(): call close() first (as in Python, joinThread() waits for a closed queue to flush)');
+    if (!this.p.closed) throw new ProcessError('joinThread(): call close() first (as in Python, joinThread() waits for a closed queue to flush)');
     return this.p.joined();
   }
 

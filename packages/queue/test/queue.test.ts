@@ -142,6 +142,7 @@ describe('Queue in one process', () => {
     expect(() => q.get({ signal: 'x' as any })).toThrow(/AbortSignal/);
     expect(() => q.put(1, { block: 1 as any })).toThrow(/block/);
     expect(() => q.joinThread()).toThrow(/close\(\) first/);
+    expect(() => q.joinThread()).toThrow(ProcessError);
     q.close();
   });
 
@@ -369,6 +370,7 @@ describe('JoinableQueue and SimpleQueue', () => {
     expect(squares.sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => (i + 1) ** 2));
     await Promise.all(workers.map((w) => w.join()));
     await expect(tasks.taskDone()).rejects.toThrow(/too many times/);
+    await expect(tasks.taskDone()).rejects.toThrow(ProcessError);
     expect(await tasks.join(0.01)).toBe(true);
     tasks.close();
     results.close();
