@@ -47,7 +47,7 @@ export async function runChildProcess(): Promise<never> {
   state.startMethod = prep.startMethod;
   state.lineage = prep.lineage;
   state.parent = new ParentProcess(prep.parentName, prep.parentPid, watchParent());
-  process.once('exit', announceExit);
+  process.on('exit', announceExit);
 
   let code = 1;
   try {
@@ -173,12 +173,34 @@ function watchParent(): Sentinel {
  * at once, so it leaves even though nothing runs after 'exit'.
  */
 function announceExit(code: number): void {
-  if (!process.connected) return;
+  // A parent that died moments ago may not have been noticed yet: we were adopted then.
+  if (!process.connected || process.ppid !== bornOf) return endOrphan(code);
   try {
     process.send!({ multiproc: 'exiting', code } satisfies ExitingMessage, () => {});
   } catch {
     // The parent is gone: nobody waits for the code.
   }
+}
+
+/**
+ * Node can hang in its own exit, after every 'exit' listener (nodejs/node#54918: the main
+ * thread joins a platform thread that waits forever); a parent ends such a child 3 s after it
+ * announced its code, but an orphan has nobody to do that, and would linger. So an orphan runs the
+ * 'exit' listeners still to come (what was sent and printed is written already: those listeners
+ * come first) and then ends itself. Its exit code goes to nobody.
+ */
+const bornOf = process.ppid;
+
+function endOrphan(code: number): void {
+  const listeners = process.listeners('exit');
+  for (const listener of listeners.slice(listeners.indexOf(announceExit) + 1)) {
+    try {
+      listener.call(process, code);
+    } catch (err) {
+      report(err);
+    }
+  }
+  process.kill(process.pid, 'SIGKILL');
 }
 
 /** As Python prints `Process <name>:` and the traceback. */
