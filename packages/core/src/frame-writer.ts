@@ -24,12 +24,9 @@ const WRITE_STALL_MS = 2;
 const RESOLVED = Promise.resolve();
 
 export interface FrameWriterOptions {
-  /**
-   * When a batch leaves: once the code running now yields (a microtask: an `await` on a send
-   * resumes after its write), or after this turn's I/O (more frames a write, later).
-   */
-  flushOn: 'yield' | 'immediate';
-  /** The first frame of a run of code is written at once: its peer has it even if this thread blocks next. */
+  /** When a batch leaves: at the end of this tick, or after this turn's I/O (more frames a write, later). */
+  flushOn: 'tick' | 'immediate';
+  /** The first frame of a tick is written at once: its peer has it even if this thread blocks next. */
   firstAtOnce: boolean;
   /** Payloads up to this many bytes are copied into the batch; bigger ones go as they are. */
   small: number;
@@ -45,8 +42,8 @@ export interface FrameWriterOwner extends Omit<WriterOwner, 'beforeExit' | 'fail
 }
 
 /**
- * Writes frames to a socket in order: small ones copied into a batch that leaves in one write once
- * the running code yields (or when full), big ones as they are. Every byte goes through one SocketWriter, which
+ * Writes frames to a socket in order: small ones copied into a batch that leaves in one write at
+ * the end of the tick (or when full), big ones as they are. Every byte goes through one SocketWriter, which
  * loses nothing to process.exit().
  */
 export class FrameWriter {
@@ -61,7 +58,7 @@ export class FrameWriter {
   #settleSent: ((err: Error | null) => void) | null = null;
   /** What the frames of a batch written after a failure reject with (the owner's word for it). */
   #failure: Error | null = null;
-  /** A frame went at once in this run of code: the next ones are batched until it yields. */
+  /** A frame went at once this tick: the next ones are batched until the tick ends. */
   #burst = false;
   #scheduled = false;
   /** Big frames to leave to the event loop, and how many the next reader stall makes it (see #writeNow). */
@@ -165,7 +162,7 @@ export class FrameWriter {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    if (this.#opts.flushOn === 'yield') queueMicrotask(this.#endTick);
+    if (this.#opts.flushOn === 'tick') process.nextTick(this.#endTick);
     else setImmediate(this.#endTick);
   }
 

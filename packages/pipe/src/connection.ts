@@ -45,6 +45,8 @@ const READ_STALL_MS = 0.5;
 /** Messages up to this size are copied into a batch; bigger ones are written as they are. */
 const SMALL = 16 * 1024;
 
+const RESOLVED = Promise.resolve();
+
 /** Reads that are not into a big message's own buffer land here, and are copied out at once. */
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 
@@ -93,7 +95,7 @@ export class Connection {
       failed: (err) => this.#writeFailed(err),
       describe: () => `a Connection (${this.toString()})`,
     },
-    { flushOn: 'yield', firstAtOnce: true, small: SMALL, spinBig: true },
+    { flushOn: 'tick', firstAtOnce: true, small: SMALL, spinBig: true },
   );
   /** The wait of the sends made while too much waits to be written (see #write). */
   #drained: Promise<void> | null = null;
@@ -318,12 +320,11 @@ export class Connection {
       const kept = untilKernel ? payload : Buffer.from(payload);
       return new Promise((resolve) => this.#unsent.push([kind, kept, untilKernel, resolve]));
     }
-    let sent: Promise<void>;
+    let sent = RESOLVED;
+    // A batched message is on its way: the batch leaves at the end of the tick, or before this
+    // process's next receive spins (a round trip), or at exit.
     if (untilKernel) sent = this.#out.frameUntilKernel(kind, payload);
-    else {
-      this.#out.frame(kind, payload);
-      sent = this.#out.sent;
-    }
+    else this.#out.frame(kind, payload);
     if (this.#sendError) return Promise.reject(this.#sendError);
     if (this.#out.pending < WRITE_LIMIT) return sent;
     // Backpressure: every send made meanwhile waits for the kernel to take what waits, together.
