@@ -36,11 +36,21 @@ export const SPARE_ENV = 'MULTIPROC_FORKSERVER_SPARE';
 export interface SpareWarmUpMessage {
   multiproc: 'warm-up';
   sample: BootstrapMessage;
+  /** URLs to import while waiting: the parent's main module first (see popen/preload.ts). */
+  preload: string[];
+}
+
+/** Sent before each preload import: a spare that ends now ended in that module's top-level code. */
+export interface SparePreloadingMessage {
+  multiproc: 'spare-preloading';
+  url: string;
 }
 
 /** A spare's message once it waits, booted, for its start-up message. */
 export interface SpareReadyMessage {
   multiproc: 'spare-ready';
+  /** Preloads that threw, and why: this spare must not be used (an ES module that threw stays errored). */
+  failed: { url: string; error: string }[];
 }
 
 /**

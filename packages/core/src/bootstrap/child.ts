@@ -4,7 +4,7 @@ import { socketOverFd } from '../node-internals';
 import { ParentProcess } from '../parent-process';
 import { Process, processInternals } from '../process';
 import { countedChannel, routeParent } from '../route';
-import { isBootstrapMessage, SPARE_ENV, type BootstrapMessage, type ExitingMessage, type SpareReadyMessage } from '../protocol';
+import { isBootstrapMessage, SPARE_ENV, type BootstrapMessage, type ExitingMessage, type SparePreloadingMessage, type SpareReadyMessage, type SpareWarmUpMessage } from '../protocol';
 import { loads, type RebuildContext } from '../reduction';
 import { state } from '../state';
 import { loadTarget, TargetLoadError } from '../target/load';
@@ -119,11 +119,11 @@ function startupMessage(): Promise<BootstrapMessage> {
 async function warmUp(): Promise<void> {
   // The first message of a shape a Node process reads costs ~1 ms more than the next: the parent
   // sends a sample at boot, so the start-up message is not the first.
-  const sample = await new Promise<BootstrapMessage>((resolve) => {
+  const { sample, preload } = await new Promise<SpareWarmUpMessage>((resolve) => {
     const onMessage = (m: any) => {
       if (m?.multiproc !== 'warm-up') return;
       process.removeListener('message', onMessage);
-      resolve(m.sample);
+      resolve(m);
     };
     process.on('message', onMessage);
   });
@@ -135,9 +135,34 @@ async function warmUp(): Promise<void> {
   const { pathToFileURL } = require('node:url') as typeof import('node:url');
   await import(pathToFileURL(join(__dirname, 'index.mjs')).href);
   require('node:net');
+  const failed = await preloadModules(preload);
   // With a callback a failed send (the parent just ended: EPIPE) is not an 'error' event that kills
   // this spare loudly; the 'disconnect' that follows ends it silently.
-  if (process.connected) process.send!({ multiproc: 'spare-ready' } satisfies SpareReadyMessage, () => {});
+  if (process.connected) process.send!({ multiproc: 'spare-ready', failed } satisfies SpareReadyMessage, () => {});
+}
+
+/**
+ * Python's forkserver preload: the parent's main module (its main-module guard keeps its main
+ * code out, as `__main__`'s is in Python) and the modules named in `preload`, so a start of one
+ * of their exports imports nothing. This is a bootstrapping phase: starting a process throws.
+ */
+async function preloadModules(urls: string[]): Promise<SpareReadyMessage['failed']> {
+  const failed: SpareReadyMessage['failed'] = [];
+  state.bootstrapping = true;
+  try {
+    for (const url of urls) {
+      // If the module's top level ends this process, the parent knows which module did it.
+      if (process.connected) process.send!({ multiproc: 'spare-preloading', url } satisfies SparePreloadingMessage, () => {});
+      try {
+        await import(url);
+      } catch (err) {
+        failed.push({ url, error: err instanceof Error ? `${err.name}: ${err.message}` : inspect(err) });
+      }
+    }
+  } finally {
+    state.bootstrapping = false;
+  }
+  return failed;
 }
 
 /** A spare booted earlier takes on the parent's environment and working directory of `start()`. */

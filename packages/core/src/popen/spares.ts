@@ -2,11 +2,12 @@ import { ProcessError } from '@multiproc/errors';
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { refuseUnknownOptions } from '../options';
-import { SPARE_ENV, type BootstrapMessage, type SpareWarmUpMessage } from '../protocol';
+import { SPARE_ENV, type BootstrapMessage, type SpareReadyMessage, type SpareWarmUpMessage } from '../protocol';
 import { dumps, type TransferContext } from '../reduction';
 import type { PrepData } from './popen';
 import { describe, waitOptions, type WaitOptions } from '../timeout';
 import { waitFor } from '../wait';
+import { mainModuleUrl, resolvePreload } from './preload';
 import { childArgs } from './spawn';
 
 /**
@@ -17,7 +18,8 @@ import { childArgs } from './spawn';
  *
  *     boot ──▶ booting ──'spare-ready'──▶ ready ──start()──▶ the Process's child
  *                 │                          │
- *                 └──── stale / retired ─────┴──▶ killed (idle timeout, fewer spares, new execArgv)
+ *                 └──── stale / retired ─────┴──▶ killed (idle timeout, fewer spares, new execArgv,
+ *                                                              a preload that threw)
  */
 
 export interface ForkserverOptions {
@@ -25,6 +27,11 @@ export interface ForkserverOptions {
   spares?: number;
   /** Seconds an idle spare waits before it ends (default 60; null: until this process ends). */
   idleTimeout?: number | null;
+  /**
+   * Modules a spare imports while it waits, after the program's main module (Python's
+   * `set_forkserver_preload`): package names, paths (relative to the working directory) or URLs.
+   */
+  preload?: readonly (string | URL)[];
 }
 
 interface Spare {
@@ -37,7 +44,11 @@ interface Spare {
   detach(): void;
 }
 
-const options = { spares: 2, idleTimeout: 60 as number | null };
+const options = { spares: 2, idleTimeout: 60 as number | null, preload: [] as (string | URL)[] };
+/** `options.preload` as URLs. */
+let preloadUrls: string[] = [];
+/** Preloads that threw in a spare (or ended it): spares boot without them from then on. */
+const failedPreloads = new Set<string>();
 const pool: Spare[] = [];
 /** The pool refills only once the program has used it (or asked for it). */
 let inUse = false;
@@ -57,26 +68,32 @@ export function setForkserverOptions(opts: ForkserverOptions): void {
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
     throw new TypeError(`setForkserverOptions(options): options must be an object such as { spares: 4, idleTimeout: 30 }, got ${describe(opts)}`);
   }
-  const { spares, idleTimeout, ...rest } = opts;
-  refuseUnknownOptions(rest, ['spares', 'idleTimeout'], 'setForkserverOptions(options)');
+  const { spares, idleTimeout, preload, ...rest } = opts;
+  refuseUnknownOptions(rest, ['spares', 'idleTimeout', 'preload'], 'setForkserverOptions(options)');
   if (spares !== undefined && !(Number.isInteger(spares) && spares >= 0)) {
     throw new TypeError(`setForkserverOptions(options): spares must be an integer ≥ 0 (how many idle processes to keep ready), got ${describe(spares)}`);
   }
   if (idleTimeout !== undefined && idleTimeout !== null && !(typeof idleTimeout === 'number' && idleTimeout >= 0)) {
     throw new TypeError(`setForkserverOptions(options): idleTimeout must be a number of seconds ≥ 0, or null (spares wait until this process ends), got ${describe(idleTimeout)}`);
   }
+  const urls = preload === undefined ? null : resolvePreload(preload);
+  if (urls !== null) {
+    options.preload = [...preload!];
+    preloadUrls = urls;
+  }
   if (spares !== undefined) options.spares = spares;
   if (idleTimeout !== undefined) {
     options.idleTimeout = idleTimeout;
     for (const s of pool) if (s.ready) armIdleTimer(s);
   }
-  // Fewer spares: the extra ones (the last booted) go now.
+  // Fewer spares: the extra ones (the last booted) go now; another preload makes the idle ones stale.
+  if (urls !== null) retireStale(bootKey());
   while (pool.length > options.spares) retire(pool[pool.length - 1]);
   refill();
 }
 
 export function getForkserverOptions(): Required<ForkserverOptions> {
-  return { ...options };
+  return { ...options, preload: [...options.preload] };
 }
 
 /**
@@ -114,8 +131,10 @@ export function takeSpare(): ChildProcess {
   bootFailure = null;
   const key = bootKey();
   retireStale(key);
-  // A ready spare if there is one, else the one furthest into its boot, else a new one.
-  const spare = pool.find((s) => s.ready) ?? pool[0] ?? boot(key, false);
+  // A ready spare if there is one, else the one furthest into its boot, else a new one. A
+  // booting spare may yet fail a preload, and one that did must not be used: with preloads, a
+  // start that finds no ready spare boots its own process.
+  const spare = pool.find((s) => s.ready) ?? (preloads().length ? undefined : pool[0]) ?? boot(key, false);
   remove(spare);
   spare.detach();
   lastStart = performance.now();
@@ -131,14 +150,39 @@ export function stopForkserver(): void {
 
 /**
  * What a spare must share with a child booted at `start()` to stand in for it: Node's
- * executable and arguments, and the environment variables Node reads only while it boots.
+ * executable and arguments, the environment variables Node reads only while it boots, and
+ * the modules it preloaded.
  */
 function bootKey(): string {
   const nodeEnv = Object.keys(process.env)
     .filter((k) => k.startsWith('NODE_') || k.startsWith('UV_'))
     .sort()
     .map((k) => `${k}=${process.env[k]}`);
-  return JSON.stringify([process.execPath, childArgs(), nodeEnv]);
+  return JSON.stringify([process.execPath, childArgs(), nodeEnv, preloads()]);
+}
+
+let mainUrl: string | null | undefined;
+
+/** What a spare imports while it waits: the main module, then `preload`, less those that failed. */
+function preloads(): string[] {
+  mainUrl ??= mainModuleUrl();
+  return [...new Set([...(mainUrl ? [mainUrl] : []), ...preloadUrls])].filter((u) => !failedPreloads.has(u));
+}
+
+/**
+ * A preload threw (or ended the spare): said once, as Python's forkserver goes on without a
+ * module it cannot import; a child of a target there imports it at start(), as under 'spawn'.
+ */
+function preloadFailed(failed: SpareReadyMessage['failed']): void {
+  for (const { url, error } of failed) {
+    if (failedPreloads.has(url)) continue;
+    failedPreloads.add(url);
+    const what = url === mainUrl ? `the main module ${url}` : `${url}`;
+    process.emitWarning(
+      `'forkserver' spares do not preload ${what}: ${error.split('\n')[0].replace(/\.$/, '')}. Children import it at start() instead, as under 'spawn'.`,
+      'MultiprocWarning',
+    );
+  }
 }
 
 function retireStale(key: string): void {
@@ -193,9 +237,19 @@ function boot(key: string, spare: boolean): Spare {
   cp.channel?.unref();
   const entry: Spare = { cp, key, ready: false, timer: null, detach: () => {} };
   if (!spare) return entry;
-  cp.send({ multiproc: 'warm-up', sample: sampleMessage() } satisfies SpareWarmUpMessage, () => {});
+  cp.send({ multiproc: 'warm-up', sample: sampleMessage(), preload: preloads() } satisfies SpareWarmUpMessage, () => {});
+  let preloading: string | null = null;
   const onMessage = (m: any) => {
+    if (m?.multiproc === 'spare-preloading') preloading = m.url;
     if (m?.multiproc !== 'spare-ready') return;
+    preloading = null;
+    if (m.failed?.length) {
+      // Its module map holds a module that threw: retire it; the next spares boot without that module.
+      preloadFailed(m.failed);
+      retire(entry);
+      refill();
+      return;
+    }
     entry.ready = true;
     armIdleTimer(entry);
     refill();
@@ -204,7 +258,10 @@ function boot(key: string, spare: boolean): Spare {
   const onExit = (code: number | null, signal: string | null) => {
     if (!pool.includes(entry)) return;
     remove(entry);
-    if (!entry.ready) bootFailure = `ended (${signal ?? `exit code ${code}`})`;
+    if (preloading !== null) {
+      preloadFailed([{ url: preloading, error: `the spare ended (${signal ?? `exit code ${code}`}) while importing it` }]);
+      refill();
+    } else if (!entry.ready) bootFailure = `ended (${signal ?? `exit code ${code}`})`;
     wake();
   };
   cp.on('message', onMessage);

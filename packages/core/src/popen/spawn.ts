@@ -11,7 +11,7 @@ import type { LaunchSpec, Popen, StartMethodBackend } from './popen';
 import { SpawnPopen } from './spawn-popen';
 
 /** The child runs this file (built next to index.js). */
-const CHILD_ENTRY = join(__dirname, 'child.js');
+export const CHILD_ENTRY = join(__dirname, 'child.js');
 
 /** Node's arguments for a child, as they are now (a spare compares them with its own). */
 export function childArgs(): string[] {
