@@ -97,7 +97,12 @@ describe("the 'forkserver' start method", () => {
     expect(() => setForkserverOptions({ spares: -1 })).toThrow(/spares must be an integer ≥ 0/);
     expect(() => setForkserverOptions({ spares: 1.5 })).toThrow(TypeError);
     expect(() => setForkserverOptions({ idleTimeout: -1 })).toThrow(/idleTimeout must be a number of seconds ≥ 0, or null/);
-    expect(() => setForkserverOptions({ spare: 2 } as any)).toThrow(/unknown option 'spare'; the options are spares and idleTimeout/);
+    expect(() => setForkserverOptions({ spare: 2 } as any)).toThrow(/unknown option 'spare'; the options are spares, idleTimeout and preload/);
+    expect(() => setForkserverOptions({ preload: 'node:fs' as any })).toThrow(/preload must be an array of module specifiers, paths or URLs, got/);
+    expect(() => setForkserverOptions({ preload: [''] })).toThrow(/preload\[0\] must be a module specifier, path or URL/);
+    expect(() => setForkserverOptions({ preload: ['node:fs', 3 as any] })).toThrow(TypeError);
+    expect(() => setForkserverOptions({ preload: ['./no-such-module.mjs'] })).toThrow(/preload\[0\]: cannot find .*no-such-module\.mjs/);
+    expect(() => setForkserverOptions({ preload: ['no-such-package-here'] })).toThrow(/preload\[0\]: cannot find the module 'no-such-package-here'/);
     expect(() => setForkserverOptions(null as any)).toThrow(TypeError);
     expect(() => forkserverReady('soon' as any)).toThrow(/timeout must be a number of seconds/);
     expect(getForkserverOptions()).toEqual(DEFAULTS);
@@ -118,6 +123,56 @@ describe("the 'forkserver' start method", () => {
     } finally {
       delete process.env.NODE_OPTIONS;
     }
+  });
+});
+
+describe('preloading', () => {
+  const script = fileURLToPath(new URL('./fixtures/scenarios/preload.mjs', import.meta.url));
+  /** Runs preload.mjs as a program's main module; its top level logs each process that evaluates it. */
+  async function run(mode: string) {
+    const tag = randomUUID();
+    const log = tmpFile();
+    writeFileSync(log, '');
+    const program = runNode(script, [], { env: { MULTIPROC_TEST_TAG: tag, MULTIPROC_TEST_LOG: log, MULTIPROC_TEST_PRELOAD_MODE: mode } });
+    const r = await program.done;
+    expect(await whenGone(liveTagged(tag))).toEqual([]); // no spare, no child left behind
+    const evaluated = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    const reports = r.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    return { ...r, pid: program.child.pid, evaluated, reports, main: r.lines.filter((l) => l.startsWith('main ')) };
+  }
+
+  it("spares import the main module before start(); its guarded main code runs only in the program", async () => {
+    const r = await run('ok');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.lines.filter((l) => l.startsWith('exit '))).toEqual(['exit 0', 'exit 0', 'exit 0']);
+    expect(r.main).toEqual([`main ${r.pid}`]);
+    expect(r.reports).toHaveLength(3);
+    for (const { pid, before, name } of r.reports) {
+      expect(before).toBe(true); // evaluated while the spare waited, not after start()
+      expect(name).toMatch(/^Process-\d+$/);
+      expect(r.evaluated.filter((l) => l === `top ${pid}`)).toHaveLength(1); // once, not again at start
+    }
+  });
+
+  it('a main module whose preload throws is warned about once; children import it at start, as under spawn', async () => {
+    const r = await run('throws');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines.filter((l) => l.startsWith('exit '))).toEqual(['exit 0', 'exit 0', 'exit 0']);
+    expect(r.stderr.match(/MultiprocWarning/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/MultiprocWarning: 'forkserver' spares do not preload the main module file:.*preload\.mjs: Error: only in a started child\. Children import it at start\(\) instead/);
+    for (const { before } of r.reports) expect(before).toBe(false);
+    expect(r.reports).toHaveLength(3);
+  });
+
+  it('a preload module that starts a process at top level gets the guard error, never spawns, and is warned about once', async () => {
+    const r = await run('bad-preload');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines.filter((l) => l.startsWith('exit '))).toEqual(['exit 0', 'exit 0', 'exit 0']);
+    expect(r.stderr.match(/MultiprocWarning/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/spares do not preload file:.*preload-starts\.mjs: ProcessError: A process was started while this child process was still importing/);
+    // The main module is still preloaded.
+    for (const { before } of r.reports) expect(before).toBe(true);
   });
 });
 
