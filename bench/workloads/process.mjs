@@ -23,6 +23,22 @@ function bareNode() {
   });
 }
 
+/** A user's pace: one start every 150 ms (a program that starts processes as work comes in). */
+const PACE_MS = 150;
+
+/**
+ * A user's program, run as the main module of a fresh Node process (children/user-main.mjs) or
+ * Python (python/user_main.py): its main module imports the library and exports the target;
+ * it starts processes one every PACE_MS and prints the start + join samples.
+ */
+function userMain(size, method, python = false) {
+  const args = ['--method', method, '--runs', String(size.START_JOIN_RUNS), '--warmup', String(size.START_JOIN_WARMUP)];
+  const out = python
+    ? execFileSync('python3', [new URL('../python/user_main.py', import.meta.url).pathname, ...args, '--pace', String(PACE_MS / 1000)], { encoding: 'utf8' })
+    : execFileSync(process.execPath, [new URL('../children/user-main.mjs', import.meta.url).pathname, ...args, '--pace', String(PACE_MS)], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
 /** `refill`: before each start (untimed), wait until the 'forkserver' pool is full again. */
 async function startJoin(mp, method, size, refill = false) {
   const ctx = mp.getContext(method);
@@ -130,6 +146,34 @@ export default (size) => [
     peers: {
       'default spares, back to back': (mp) => withSpares(mp, null, () => startJoin(mp, 'forkserver', size)),
       'default spares, refilled between starts': (mp) => withSpares(mp, null, () => startJoin(mp, 'forkserver', size, true)),
+    },
+  },
+  // User-shaped: a function exported from a main module that imports multiproc, started at a
+  // user's pace with the default pool (the rows above start a module that imports nothing).
+  {
+    metric: 'process_start_join_user_ms[spawn]',
+    python: 'process_start_join_ms',
+    unit: 'ms',
+    better: 'lower',
+    target: { against: 'python spawn, user main', factor: 1.5 },
+    note: `one start every ${PACE_MS} ms from a main module that imports multiproc (children/user-main.mjs; Python: python/user_main.py)`,
+    ours: async () => userMain(size, 'spawn'),
+    peers: {
+      'node -e ""': () => timeRuns(bareNode, { runs: size.START_JOIN_RUNS, warmup: size.START_JOIN_WARMUP }),
+      'python spawn, user main': async () => userMain(size, 'spawn', true),
+    },
+  },
+  {
+    metric: 'process_start_join_user_ms[forkserver]',
+    python: 'process_start_join_ms',
+    unit: 'ms',
+    better: 'lower',
+    target: { against: 'python forkserver, user main', factor: 1 },
+    note: `the same, default spares (which preload the main module)`,
+    ours: async () => userMain(size, 'forkserver'),
+    peers: {
+      'node -e ""': () => timeRuns(bareNode, { runs: size.START_JOIN_RUNS, warmup: size.START_JOIN_WARMUP }),
+      'python forkserver, user main': async () => userMain(size, 'forkserver', true),
     },
   },
   {
