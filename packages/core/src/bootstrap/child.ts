@@ -34,6 +34,8 @@ export async function runChildProcess(): Promise<never> {
   delete process.env[SPARE_ENV];
   listenForHandles();
   routeParent();
+  // Before a spare preloads the main module: ours stays the first of the 'exit' listeners.
+  process.on('exit', announceExit);
   const arriving = startupMessage();
   if (spare) await warmUp();
   const message = await arriving;
@@ -47,7 +49,6 @@ export async function runChildProcess(): Promise<never> {
   state.startMethod = prep.startMethod;
   state.lineage = prep.lineage;
   state.parent = new ParentProcess(prep.parentName, prep.parentPid, watchParent());
-  process.on('exit', announceExit);
 
   let code = 1;
   try {
