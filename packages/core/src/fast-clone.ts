@@ -1,4 +1,4 @@
-import { loads, PLAIN_PREFIX, reduce, type RebuildContext } from './reduction';
+import { loads, plainPrefix, reduce, type RebuildContext } from './reduction';
 
 /**
  * A fast path for the common message: plain data. It writes (and reads) the very bytes format
@@ -149,7 +149,7 @@ const encoder = new Encoder();
  * data (the caller then uses dumps).
  */
 export function encodePlain(value: unknown): Buffer | null {
-  const pre = PLAIN_PREFIX;
+  const pre = plainPrefix();
   const e = encoder;
   for (let i = 0; i < pre.length; i++) e.buf[i] = pre[i]; // 2-3 bytes: a loop costs less than copy()
   e.pos = pre.length;
@@ -299,7 +299,7 @@ function startsWith(data: Buffer, start: number, pre: Buffer): boolean {
 
 /** `loads(data, ctx)` of the bytes from `start` on, decoding plain data in JavaScript and the rest through v8. */
 export function decode(data: Buffer, ctx: RebuildContext, start = 0): unknown {
-  const pre = PLAIN_PREFIX;
+  const pre = plainPrefix();
   const length = data.length - start;
   // Big messages are v8's to decode: its deserializer is faster there.
   if (length > pre.length && length <= LONG_MESSAGE && startsWith(data, start, pre)) {

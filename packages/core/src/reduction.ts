@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { DefaultDeserializer, DefaultSerializer } from 'node:v8';
+import type * as V8 from 'node:v8';
 import { describe } from './timeout';
 
 /**
@@ -87,17 +87,23 @@ const PLAIN = 0;
 const HAS_REDUCED = 1;
 
 /** What dumps() writes before the value: v8's header, then whether the value holds reduced objects. */
-function writePrefix(ser: DefaultSerializer, reduced: boolean): void {
+function writePrefix(ser: V8.DefaultSerializer, reduced: boolean): void {
   ser.writeHeader();
   ser.writeUint32(reduced ? HAS_REDUCED : PLAIN);
 }
 
+// node:v8 costs ~2 ms to load: loaded on the first message, not with the package.
+let v8: typeof V8 | undefined;
+const serializer = (): V8.DefaultSerializer => new (v8 ??= require('node:v8') as typeof V8).DefaultSerializer();
+
+let prefix: Buffer | undefined;
 /** The bytes before a value with nothing reduced in it, which fast-clone.ts writes and looks for. */
-export const PLAIN_PREFIX: Buffer = (() => {
-  const ser = new DefaultSerializer();
+export function plainPrefix(): Buffer {
+  if (prefix) return prefix;
+  const ser = serializer();
   writePrefix(ser, false);
-  return ser.releaseBuffer();
-})();
+  return (prefix = ser.releaseBuffer());
+}
 
 function reducerOf(value: object): Reducer | undefined {
   const own = (value as any)[reduce];
@@ -203,7 +209,7 @@ function reduceGraph(value: unknown, ctx: TransferContext, memo: Map<object, unk
 /** Serializes `value` for another process. Throws a TypeError, having written nothing, if it can't. */
 export function dumps(value: unknown, ctx: TransferContext, path = 'value'): Buffer {
   const reduced = needsReduction(value, new Set(), path);
-  const ser = new DefaultSerializer();
+  const ser = serializer();
   writePrefix(ser, reduced);
   try {
     ser.writeValue(reduced ? reduceGraph(value, ctx, new Map()) : value);
@@ -233,7 +239,7 @@ function findUncloneable(value: unknown, path: string, seen: Set<object>): strin
     if (deeper) return deeper;
   }
   try {
-    new DefaultSerializer().writeValue(value);
+    serializer().writeValue(value);
     return null;
   } catch {
     return `${path} (${(value as object).constructor?.name ?? 'object'})`;
@@ -242,7 +248,7 @@ function findUncloneable(value: unknown, path: string, seen: Set<object>): strin
 
 /** Reads a value written by `dumps`, rebuilding reduced objects. */
 export function loads(buf: Uint8Array, ctx: RebuildContext): unknown {
-  const des = new DefaultDeserializer(buf as Buffer);
+  const des = new (v8 ??= require('node:v8') as typeof V8).DefaultDeserializer(buf as Buffer);
   des.readHeader();
   const flags = des.readUint32();
   const value = des.readValue();

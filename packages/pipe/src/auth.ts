@@ -1,5 +1,5 @@
 import { AuthenticationError } from '@multiproc/errors';
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import type { Connection } from './connection';
 
 /**
@@ -16,16 +16,19 @@ const FAILURE = Buffer.from('#FAILURE#');
 const READY = Buffer.from('#READY#');
 const MAX = 256;
 
-const digest = (key: Buffer, message: Buffer) => createHmac('sha256', key).update(message).digest();
+// node:crypto costs ~3-5 ms to load: loaded at the first handshake, not with the package.
+let cryptoModule: typeof Crypto | undefined;
+const crypto = (): typeof Crypto => (cryptoModule ??= require('node:crypto') as typeof Crypto);
+const digest = (key: Buffer, message: Buffer) => crypto().createHmac('sha256', key).update(message).digest();
 
 async function deliverChallenge(conn: Connection, key: Buffer): Promise<void> {
-  const message = Buffer.concat([CHALLENGE, randomBytes(32)]);
+  const message = Buffer.concat([CHALLENGE, crypto().randomBytes(32)]);
   await conn.sendBytes(message);
   const response = await conn.recvBytes(MAX);
   // Only a Client without a key says FAILURE where its digest should be.
   if (response.equals(FAILURE)) throw new AuthenticationError('the client has no authkey, but this Listener requires one');
   const expected = digest(key, message);
-  if (response.length === expected.length && timingSafeEqual(response, expected)) {
+  if (response.length === expected.length && crypto().timingSafeEqual(response, expected)) {
     await conn.sendBytes(WELCOME);
   } else {
     await conn.sendBytes(FAILURE);

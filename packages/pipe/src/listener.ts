@@ -1,11 +1,15 @@
 import { abortError, checkSignal, describeValue, refuseUnknownOptions } from '@multiproc/core/internal';
 import { ProcessError } from '@multiproc/errors';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import type * as Net from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientHandshake, greet, serverHandshake } from './auth';
 import { Connection, INTERNAL } from './connection';
+
+// node:net costs ~2 ms to load: loaded by the first Listener or Client, not with the package.
+const net = (): typeof Net => require('node:net') as typeof Net;
 
 export type Family = 'AF_UNIX' | 'AF_INET' | 'AF_INET6';
 /** A Unix socket path, `'host:port'`, or `[host, port]` (Python's `('localhost', 6000)`). */
@@ -97,7 +101,7 @@ export class Listener {
         this.#where = { path: join(this.#tmpdir, 'listener.sock') };
       }
     } else this.#where = parseAddress(address, family, 'Listener');
-    this.#server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+    this.#server = net().createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
       const conn = new Connection(INTERNAL, socket, true, true);
       // Greeted now, not in accept(): a Client without a key waits for nothing else.
       const greeted = greet(conn, this.#authkey);
@@ -253,7 +257,7 @@ export async function Client(address: Address, options: { family?: Family; authk
   refuseUnknownOptions(rest, ['family', 'authkey'], 'Client');
   const where = parseAddress(address, family, 'Client');
   const key = checkKey(authkey, 'Client');
-  const socket = connect({ ...('path' in where ? { path: where.path } : { host: host(where.host), port: where.port }), allowHalfOpen: true });
+  const socket = net().connect({ ...('path' in where ? { path: where.path } : { host: host(where.host), port: where.port }), allowHalfOpen: true });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', (err) => reject(new ProcessError(`Client: cannot connect to ${JSON.stringify(address)}: ${err.message}`, { cause: err })));

@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type NetConnectOpts, type Server, type Socket } from 'node:net';
+import type * as Net from 'node:net';
+import type { NetConnectOpts, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, INTERNAL } from './connection';
@@ -22,13 +23,16 @@ interface Waiter {
 }
 
 let pairs: PairServer | null = null;
+// node:net (with node:stream) costs ~2 ms to load: loaded by the first Pipe, not with the package.
+let net: typeof Net | undefined;
+const loadNet = (): typeof Net => (net ??= require('node:net') as typeof Net);
 
 function pairServer(): PairServer {
   if (pairs) return pairs;
   const dir = mkdtempSync(join(tmpdir(), 'multiproc-'));
   const path = join(dir, 'pipes.sock');
   const waiting: PairServer['waiting'] = [];
-  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+  const server = loadNet().createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
     waiting.shift()?.resolve(socket);
     if (waiting.length === 0) server.unref();
   });
@@ -54,7 +58,7 @@ export function Pipe(duplex = true): [Connection, Connection] {
   // messages (or the EOF) of a peer that was closed at once.
   if (waiting.push(waiter) === 1) server.ref();
   const connecting = (onread: object) => {
-    const socket = connect({ path, allowHalfOpen: true, onread } as NetConnectOpts);
+    const socket = loadNet().connect({ path, allowHalfOpen: true, onread } as NetConnectOpts);
     // A connect that failed (no file descriptors left) is accepted never: its end fails too.
     let connected = false;
     socket.once('connect', () => (connected = true));

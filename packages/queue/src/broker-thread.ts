@@ -1,8 +1,8 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { accessSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type * as WorkerThreads from 'node:worker_threads';
 import { ProcessError } from '@multiproc/errors';
 import { signedFields, type QueueDescriptor } from './wire';
 
@@ -13,6 +13,9 @@ interface Broker {
 }
 
 let broker: Broker | null = null;
+// node:crypto and node:worker_threads cost ~5 ms to load: loaded by the first Queue, not with the package.
+let cryptoModule: typeof Crypto | undefined;
+const crypto = (): typeof Crypto => (cryptoModule ??= require('node:crypto') as typeof Crypto);
 /** How long the first Queue of a process waits for its broker thread to listen. */
 const START_LIMIT_MS = 30_000;
 
@@ -25,9 +28,10 @@ function start(): Broker {
   const parent = memoryDir();
   sweep(parent);
   const dir = mkdtempSync(join(parent, `${PREFIX}${process.pid}-`));
-  const secret = randomBytes(32);
+  const secret = crypto().randomBytes(32);
   const ready = new SharedArrayBuffer(4);
   const flag = new Int32Array(ready);
+  const { Worker } = require('node:worker_threads') as typeof WorkerThreads;
   const worker = new Worker(join(__dirname, 'broker.js'), {
     workerData: { dir, secret, ready },
     // The broker is plain CommonJS: no loaders (tsx, …) of the program are needed there.
@@ -100,6 +104,6 @@ export function isOwnBroker(dir: string): boolean {
 export function newQueue(maxsize: number, joinable: boolean): QueueDescriptor {
   const b = (broker ??= start());
   const fields = { n: b.next++, maxsize, joinable };
-  const token = createHmac('sha256', b.secret).update(signedFields(fields)).digest('hex');
+  const token = crypto().createHmac('sha256', b.secret).update(signedFields(fields)).digest('hex');
   return { dir: b.dir, ...fields, token, owner: process.pid };
 }

@@ -1,11 +1,15 @@
 import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type * as Net from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { abortError, decodeMessage, encodeMessage, FrameWriter } from '@multiproc/core/internal';
 import { Empty, Full, ProcessError } from '@multiproc/errors';
 import { isOwnBroker } from './broker-thread';
 import { Fifo } from './fifo';
 import { copyingOnRead, EMPTY, f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, writeHanded, type QueueDescriptor } from './wire';
+
+// node:net costs ~2 ms to load: loaded by the first participant, not with the package.
+let net: typeof Net | undefined;
 
 /** Frames are gathered into one write per tick, or sooner once this many bytes wait. */
 const BATCH = 64 * 1024;
@@ -131,7 +135,7 @@ export class Participant {
       }
       return true;
     });
-    this.#socket = connect({ path: join(d.dir, 'queue.sock'), onread });
+    this.#socket = (net ??= require('node:net') as typeof Net).connect({ path: join(d.dir, 'queue.sock'), onread });
     this.#socket.unref();
     this.#socket.on('error', (err) => this.#fail(this.#gone(err)));
     this.#socket.on('close', () => {
