@@ -10,7 +10,7 @@
 //   - type-checked from an .mts and a .cts file (node16 resolution): `import` and `require` give
 //     the same declarations, so a class from one is assignable to the same class from the other;
 //   - for the packages with files of their own loaded at run time (core's child entry and target
-//     check, queue's broker thread, pool's worker loop), run once.
+//     check, queue's broker thread, pool's worker loop, and the umbrella's copies of them), run once.
 // One line per package; exit status 1 with what is wrong on any failure. Temp dirs are removed.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -166,6 +166,21 @@ const got = JSON.stringify(await q.get());
 if (got !== '[42,null,"hello"]') throw new Error('the queue gave back ' + got);
 q.close();
 await q.joinThread();
+`,
+  // The umbrella's code starts children, workers and the broker thread from files of its own.
+  multiproc: `
+import { Pool, Process, Queue } from 'multiproc';
+const q = new Queue();
+const p = new Process({ target: async (q) => { await q.put('from the child'); }, args: [q] });
+p.start();
+const line = await q.get();
+await p.join();
+if (line !== 'from the child' || p.exitCode !== 0) throw new Error('the child gave ' + line + ', exit code ' + p.exitCode);
+const pool = new Pool(1);
+const got = (await pool.map((x) => x * 2, [1, 2, 3])).join();
+if (got !== '2,4,6') throw new Error('pool.map gave ' + got);
+pool.close();
+await pool.join();
 `,
   '@multiproc/pool': `
 import { Pool } from '@multiproc/pool';

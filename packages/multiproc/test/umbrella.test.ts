@@ -20,4 +20,11 @@ describe('multiproc (umbrella)', () => {
     expect(execFileSync(process.execPath, [fixture('use.mjs')], { encoding: 'utf8' })).toBe('esm child mjs Process-1\nmjs 0 function function\n');
     expect(execFileSync(process.execPath, [fixture('use.cjs')], { encoding: 'utf8' })).toBe('cjs child cjs Process-1\ncjs 0 function function\n');
   });
+
+  // The umbrella is one bundle holding the packages' code: whichever of it and a package loads first
+  // defines the classes, and the other hands out the same ones.
+  it.each([[[]], [['@multiproc/core']], [['@multiproc/pool', '@multiproc/errors']]])('is one copy of each package, loading %j first', (first) => {
+    const out = JSON.parse(execFileSync(process.execPath, [fixture('order.cjs'), ...first], { encoding: 'utf8' }));
+    expect(out).toEqual({ loaded: first.length, copies: [], internal: true, got: [2, 4, 6] });
+  });
 });
