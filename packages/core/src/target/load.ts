@@ -1,8 +1,11 @@
-import { createRequire, isBuiltin } from 'node:module';
+import type * as NodeModule from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IMPORT_SHIM, PROVIDED } from './ship';
 import type { TargetSpec } from './spec';
+
+// node:module costs ~0.4 ms to load, and only a child loading its target needs it.
+const nodeModule = (): typeof NodeModule => require('node:module') as typeof NodeModule;
 
 /** Failures to find the target: the child prints the message and exits with code 1. */
 export class TargetLoadError extends Error {}
@@ -51,6 +54,7 @@ function pick(ns: any, name: string, where: string, what: string): Function {
 
 function resolveSpecifier(specifier: string, base: string | null): string {
   try {
+    const { createRequire, isBuiltin } = nodeModule();
     const req = createRequire(base ?? pathToFileURL(process.cwd() + '/').href);
     const resolved = req.resolve(specifier);
     return isBuiltin(resolved) ? resolved : pathToFileURL(resolved).href;
@@ -61,7 +65,7 @@ function resolveSpecifier(specifier: string, base: string | null): string {
 
 function compile(spec: Extract<TargetSpec, { kind: 'source' }>): Function {
   const file = spec.url?.startsWith('file:') ? fileURLToPath(spec.url) : null;
-  const req = createRequire(file ?? process.cwd() + '/');
+  const req = nodeModule().createRequire(file ?? process.cwd() + '/');
   const importShim = (specifier: string) =>
     import(spec.url && (specifier.startsWith('./') || specifier.startsWith('../')) ? new URL(specifier, spec.url).href : specifier);
   const body = spec.member ? `return ({${spec.source}})[${JSON.stringify(spec.member)}];` : `return (${spec.source});`;
