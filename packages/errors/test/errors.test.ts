@@ -35,11 +35,21 @@ describe('@multiproc/errors', () => {
   });
 
   it('recognises an error made by another copy of the package (a different class object)', () => {
-    // A second copy of the package: same brand, different class objects.
+    // A second copy of the package (as another version would be: one copy per version and
+    // process, see scripts/once-per-process.mjs): same brand, different class objects.
     const other = createRequire(import.meta.url).resolve('@multiproc/errors');
     const require2 = createRequire(import.meta.url);
+    const registry = (globalThis as any)[Symbol.for('multiproc.packages')];
+    const key = Object.keys(registry).find((k) => k.startsWith('@multiproc/errors@'))!;
+    const first = registry[key];
     delete require2.cache[other];
-    const copy = require2('@multiproc/errors') as typeof esm;
+    delete registry[key];
+    let copy: typeof esm;
+    try {
+      copy = require2('@multiproc/errors') as typeof esm;
+    } finally {
+      registry[key] = first;
+    }
     expect(copy.Full).not.toBe(esm.Full);
     expect(new copy.Full('x')).toBeInstanceOf(esm.Full);
     expect(new copy.Full('x')).toBeInstanceOf(esm.ProcessError);
