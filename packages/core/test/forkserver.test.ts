@@ -141,18 +141,31 @@ describe('preloading', () => {
     return { ...r, pid: program.child.pid, evaluated, reports, main: r.lines.filter((l) => l.startsWith('main ')) };
   }
 
-  it("spares import the main module before start(); its guarded main code runs only in the program", async () => {
+  it("once a child imported the main module for its target, spares import it before start(); its guarded main code runs only in the program", async () => {
     const r = await run('ok');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.lines.filter((l) => l.startsWith('exit '))).toEqual(['exit 0', 'exit 0', 'exit 0']);
     expect(r.main).toEqual([`main ${r.pid}`]);
-    expect(r.reports).toHaveLength(3);
-    for (const { pid, before, name } of r.reports) {
-      expect(before).toBe(true); // evaluated while the spare waited, not after start()
+    // The first child imports it at start (a script's main module is imported by no spare before a
+    // child had to); the next ones had it evaluated while their spare waited.
+    expect(r.reports.map((x) => x.before)).toEqual([false, true, true]);
+    for (const { pid, name } of r.reports) {
       expect(name).toMatch(/^Process-\d+$/);
       expect(r.evaluated.filter((l) => l === `top ${pid}`)).toHaveLength(1); // once, not again at start
     }
+  });
+
+  it('a script without the guard whose targets live elsewhere is never imported by a spare', async () => {
+    const tag = randomUUID();
+    const log = tmpFile();
+    writeFileSync(log, '');
+    const program = runNode(fileURLToPath(new URL('./fixtures/scenarios/unguarded.mjs', import.meta.url)), [], { env: { MULTIPROC_TEST_TAG: tag, MULTIPROC_TEST_LOG: log } });
+    const r = await program.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines).toEqual(['exit 0', 'exit 0', 'exit 0']);
+    expect(readFileSync(log, 'utf8')).toBe(`top ${program.child.pid}\n`);
+    expect(await whenGone(liveTagged(tag))).toEqual([]);
   });
 
   it('a main module whose preload throws is warned about once; children import it at start, as under spawn', async () => {
@@ -171,8 +184,8 @@ describe('preloading', () => {
     expect(r.lines.filter((l) => l.startsWith('exit '))).toEqual(['exit 0', 'exit 0', 'exit 0']);
     expect(r.stderr.match(/MultiprocWarning/g)).toHaveLength(1);
     expect(r.stderr).toMatch(/spares do not preload file:.*preload-starts\.mjs: ProcessError: A process was started while this child process was still importing/);
-    // The main module is still preloaded.
-    for (const { before } of r.reports) expect(before).toBe(true);
+    // The main module is still preloaded (once a child imported it).
+    expect(r.reports.map((x) => x.before)).toEqual([false, true, true]);
   });
 });
 

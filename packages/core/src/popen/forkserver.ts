@@ -3,7 +3,7 @@ import type { LentHandle, TransferContext } from '../reduction';
 import { routeChild } from '../route';
 import { sendHandles } from './late-handles';
 import type { LaunchSpec, Popen, StartMethodBackend } from './popen';
-import { takeSpare } from './spares';
+import { noteTarget, takeSpare } from './spares';
 import { SpawnPopen } from './spawn-popen';
 
 /**
@@ -28,6 +28,7 @@ export const forkserverBackend: StartMethodBackend = {
     };
     const object = spec.dumpObject(ctx); // throws before a spare is taken
     const cp = takeSpare();
+    noteTarget(spec.prep.target);
     routeChild(cp);
     const message: BootstrapMessage = { multiproc: 'bootstrap', prep: spec.prep, object, environ: { env: { ...process.env }, cwd: currentDirectory() } };
     const popen = new SpawnPopen(cp, message, spec.daemon);

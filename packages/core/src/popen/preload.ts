@@ -7,7 +7,8 @@ import { CHILD_ENTRY } from './spawn';
 
 /**
  * What a 'forkserver' spare imports while it waits (Python's `set_forkserver_preload`, whose
- * default is `['__main__']`): the program's main module, then the modules the program named.
+ * default is `['__main__']`): the modules earlier children imported their targets from (the main
+ * module, for a function it exports), then the modules the program named.
  */
 
 /** The file URL of this program's main module, or null when there is none a child could import. */

@@ -8,6 +8,7 @@ import type { PrepData } from './popen';
 import { describe, waitOptions, type WaitOptions } from '../timeout';
 import { waitFor } from '../wait';
 import { mainModuleUrl, resolvePreload } from './preload';
+import type { TargetSpec } from '../target/spec';
 import { childArgs } from './spawn';
 
 /**
@@ -161,12 +162,25 @@ function bootKey(): string {
   return JSON.stringify([process.execPath, childArgs(), nodeEnv, preloads()]);
 }
 
-let mainUrl: string | null | undefined;
+/**
+ * The modules a started child imported its target from (the main module, for a function it
+ * exports): a child has imported each, so a spare may import it ahead of time. Only those: a
+ * script without the main-module guard whose targets live elsewhere is never run in a spare.
+ */
+const imported = new Set<string>();
+const MAX_IMPORTED = 16;
 
-/** What a spare imports while it waits: the main module, then `preload`, less those that failed. */
+/** Called by the 'forkserver' backend at each start. */
+export function noteTarget(spec: TargetSpec): void {
+  if (spec.kind !== 'export' || imported.has(spec.url) || imported.size >= MAX_IMPORTED) return;
+  imported.add(spec.url);
+  // The idle spares do not preload it: new ones will.
+  retireStale(bootKey());
+}
+
+/** What a spare imports while it waits: the targets' modules, then `preload`, less those that failed. */
 function preloads(): string[] {
-  mainUrl ??= mainModuleUrl();
-  return [...new Set([...(mainUrl ? [mainUrl] : []), ...preloadUrls])].filter((u) => !failedPreloads.has(u));
+  return [...new Set([...imported, ...preloadUrls])].filter((u) => !failedPreloads.has(u));
 }
 
 /**
@@ -177,7 +191,7 @@ function preloadFailed(failed: SpareReadyMessage['failed']): void {
   for (const { url, error } of failed) {
     if (failedPreloads.has(url)) continue;
     failedPreloads.add(url);
-    const what = url === mainUrl ? `the main module ${url}` : `${url}`;
+    const what = url === mainModuleUrl() ? `the main module ${url}` : `${url}`;
     process.emitWarning(
       `'forkserver' spares do not preload ${what}: ${error.split('\n')[0].replace(/\.$/, '')}. Children import it at start() instead, as under 'spawn'.`,
       'MultiprocWarning',
