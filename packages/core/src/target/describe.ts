@@ -68,7 +68,16 @@ export function describeClass(cls: Function): TargetSpec {
   );
 }
 
+/** A function's answer does not change: a program starting the same target again asks V8 once (~2 ms). */
+const described = new WeakMap<Function, TargetSpec>();
+
 function describeFunction(fn: Function, what: string): TargetSpec {
+  let spec = described.get(fn);
+  if (!spec) described.set(fn, (spec = locateFunction(fn, what)));
+  return spec.kind === 'source' || spec.kind === 'export' ? { ...spec, what } : spec;
+}
+
+function locateFunction(fn: Function, what: string): TargetSpec {
   const found = locate(fn);
   if (found?.exportName != null) {
     return { kind: 'export', url: found.url, name: found.exportName, format: found.format, what };
