@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 
@@ -45,4 +45,21 @@ export function child(script: string, args: unknown[] = [], fds: number[] = []):
 /** Wakes the word until a waiter was really woken: proof that someone was parked on it. */
 export async function wakeOne(wake: (v: Int32Array, i: number, n: number) => number, view: Int32Array, index: number): Promise<void> {
   while (wake(view, index, 1) === 0) await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * How many threads of this process sleep in a shared FUTEX_WAIT_BITSET (the addon's waits; glibc's
+ * own condition variables use private futexes), read from /proc/self/task/<tid>/syscall.
+ */
+export function parkedWaits(): number {
+  const futex = process.arch === 'x64' ? 202 : 98;
+  let n = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      if (new RegExp(`^${futex} 0x[0-9a-f]+ 0x9 `).test(readFileSync(`/proc/self/task/${tid}/syscall`, 'utf8'))) n++;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return n;
 }
