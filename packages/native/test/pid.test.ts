@@ -27,9 +27,13 @@ describe('processStartTime', () => {
   });
 
   it('is null for a zombie (exited, not yet reaped by its parent)', async () => {
-    // sh starts `true` in the background and becomes `sleep`, which never reaps it.
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const pid = Number(await new Promise<string>((r) => parent.stdout.once('data', (d) => r(String(d)))));
+    // sh starts a reader in the background and becomes `sleep`, which never reaps it; once sh is
+    // `sleep` (else sh itself might reap it), closing the reader's pipe ends it: a zombie.
+    const parent = spawn('sh', ['-c', 'read _ <&3 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'inherit', 'pipe'] });
+    const pid = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d) => r(String(d)))));
+    const comm = () => readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim();
+    while (comm() !== 'sleep') await new Promise((r) => setImmediate(r));
+    (parent.stdio[3] as NodeJS.WritableStream).end();
     while (state(pid) !== 'Z') await new Promise((r) => setImmediate(r));
     expect(processStartTime(pid)).toBeNull();
     parent.kill();
