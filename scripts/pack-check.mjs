@@ -168,6 +168,21 @@ Atomics.add(view, 0, 2);
 if (native.wait(view, 0, 2, 1) !== 'timed-out' || native.wait(view, 0, 0, 1) !== 'not-equal') throw new Error('wait() misbehaves');
 native.unmap(view.buffer);
 `,
+  // A child maps the parent's unnamed segment through /proc, and a named one by its name.
+  '@multiproc/shared': `
+import { Process } from '@multiproc/core';
+import { RawArray, SharedMemory } from '@multiproc/shared';
+const a = RawArray('d', 3);
+const p = new Process({ target: (arr) => { arr[1] = 42; }, args: [a] });
+p.start();
+await p.join();
+if (p.exitCode !== 0 || a[1] !== 42) throw new Error('the child did not write the shared array: ' + [...a]);
+const shm = new SharedMemory({ create: true, size: 10 });
+shm.buf[0] = 7;
+if (new SharedMemory({ name: shm.name }).buf[0] !== 7) throw new Error('attach by name failed');
+shm.close();
+shm.unlink();
+`,
   '@multiproc/core': `
 import { Process } from '@multiproc/core';
 // A function that is not exported goes by its source: acorn, acorn-walk and eslint-scope check it.
