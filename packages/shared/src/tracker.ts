@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { socketFd } from '@multiproc/core/internal';
 import { writeSync } from 'node:fs';
 
@@ -34,7 +35,7 @@ export function track(name: string, unlink: (name: string) => void): void {
     tracker = spawn(process.execPath, ['-e', TRACKER, require.resolve('@multiproc/native')], { stdio: ['pipe', 'ignore', 'inherit'], detached: true });
     tracker.on('error', () => {});
     tracker.unref();
-    tracker.stdin!.unref();
+    (tracker.stdin as Socket).unref();
     tracker.stdin!.on('error', () => {});
     process.on('exit', unlinkTracked);
   }
@@ -48,7 +49,7 @@ export function untrack(name: string): void {
 
 function tell(line: string): void {
   // Written at once, so the tracker's list is never behind this process's, even at exit.
-  const fd = socketFd(tracker?.stdin as any);
+  const fd = socketFd(tracker?.stdin as Socket | undefined);
   try {
     if (fd >= 0) return void writeSync(fd, `${line}\n`);
   } catch {
