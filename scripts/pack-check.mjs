@@ -10,7 +10,8 @@
 //   - type-checked from an .mts and a .cts file (node16 resolution): `import` and `require` give
 //     the same declarations, so a class from one is assignable to the same class from the other;
 //   - for the packages with files of their own loaded at run time (core's child entry and target
-//     check, queue's broker thread, pool's worker loop, and the umbrella's copies of them), run once.
+//     check, queue's broker thread, pool's worker loop, the umbrella's copies of them, native's
+//     binary in prebuilds/), run once.
 // One line per package; exit status 1 with what is wrong on any failure. Temp dirs are removed.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -150,6 +151,39 @@ const tsconfig = {
 
 // A short run of what a plain load does not reach.
 const SMOKE = {
+  // The tarball carries this platform's binary and loads it from the installed package, not the workspace.
+  '@multiproc/native': `
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { closeSync, ftruncateSync } from 'node:fs';
+import * as native from '@multiproc/native';
+if (native.loadError()) throw native.loadError();
+const require = createRequire(import.meta.url);
+const binary = require('node-gyp-build').path(dirname(require.resolve('@multiproc/native/package.json')));
+if (!binary.startsWith(process.cwd())) throw new Error('the binary was loaded from outside the install: ' + binary);
+const fd = native.anonymous();
+ftruncateSync(fd, 4096);
+const view = new Int32Array(native.map(fd, 4096));
+closeSync(fd);
+Atomics.add(view, 0, 2);
+if (native.wait(view, 0, 2, 1) !== 'timed-out' || native.wait(view, 0, 0, 1) !== 'not-equal') throw new Error('wait() misbehaves');
+native.unmap(view.buffer);
+`,
+  // A child maps the parent's unnamed segment through /proc, and a named one by its name.
+  '@multiproc/shared': `
+import { Process } from '@multiproc/core';
+import { RawArray, SharedMemory } from '@multiproc/shared';
+const a = RawArray('d', 3);
+const p = new Process({ target: (arr) => { arr[1] = 42; }, args: [a] });
+p.start();
+await p.join();
+if (p.exitCode !== 0 || a[1] !== 42) throw new Error('the child did not write the shared array: ' + [...a]);
+const shm = new SharedMemory({ create: true, size: 10 });
+shm.buf[0] = 7;
+if (new SharedMemory({ name: shm.name }).buf[0] !== 7) throw new Error('attach by name failed');
+shm.close();
+shm.unlink();
+`,
   '@multiproc/core': `
 import { Process } from '@multiproc/core';
 // A function that is not exported goes by its source: acorn, acorn-walk and eslint-scope check it.

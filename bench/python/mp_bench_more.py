@@ -58,5 +58,94 @@ def bench_queue_1to2():
 
 mp_bench.BENCHES.append(('queue_1to2_items_per_s', bench_queue_1to2))
 
+# 13. Shared memory: the same sizes and counts as bench/run.mjs (MB = 2**20 bytes).
+SHARED_SUM_MB = 100
+SHARED_SUM_REPS = 3                 # each rep iterates 2 x 13M doubles in Python: ~seconds
+SHARED_PASS_SIZES_MB = (1, 100)
+SHARED_PASS_PROCESS_PAIRS = 20
+SHM_RMW_SIZE = 2 ** 20
+SHM_RMW_PASSES = 4
+SHM_RMW_REPS = 5
+
+
+def _sum(a):
+    s = 0.0
+    for x in a:
+        s += x
+    return s
+
+
+def child_sum_ratio(shared, conn, reps):
+    """Sums the received RawArray and a local array.array('d') of the same size, alternately."""
+    import array
+    local = array.array('d', bytes(len(shared) * 8))
+    _sum(shared); _sum(local)                    # warm-up: first touch of the mapping
+    ratios = []
+    for _ in range(reps):
+        t = clock(); _sum(shared); t_shared = clock() - t
+        t = clock(); _sum(local); t_local = clock() - t
+        ratios.append(t_local / t_shared)
+    conn.send(ratios)
+
+
+def bench_shared_sum_ratio():
+    ctx = mp.get_context('spawn')
+    arr = ctx.RawArray('d', SHARED_SUM_MB * 2 ** 20 // 8)
+    a, b = ctx.Pipe()
+    p = ctx.Process(target=child_sum_ratio, args=(arr, b, SHARED_SUM_REPS))
+    p.start()
+    vals = a.recv()
+    p.join()
+    record('shared_sum_ratio', 'x', vals, timed='local array.array time / RawArray time, in the child')
+
+
+def child_noop(*args):
+    # Imported by the no-arg child too (the other one imports it to unpickle its arg), so the
+    # difference is the transfer itself. mp_bench.py keeps module-level imports cheap: not there.
+    import multiprocessing.sharedctypes  # noqa: F401
+
+
+def bench_shared_pass():
+    ctx = mp.get_context('spawn')
+
+    def start_join(args):
+        t = clock()
+        p = ctx.Process(target=child_noop, args=args)
+        p.start(); p.join()
+        return clock() - t
+
+    for mb in SHARED_PASS_SIZES_MB:
+        arr = ctx.RawArray('d', mb * 2 ** 20 // 8)
+        vals = []
+        for i in range(1 + SHARED_PASS_PROCESS_PAIRS):
+            d = (start_join((arr,)) - start_join(())) * 1e3
+            if i:
+                vals.append(d)
+        record(f'shared_pass_ms[process_{mb}MB]', 'ms', vals,
+               timed='start+join with a RawArray arg minus start+join with none (spawn), paired')
+        del arr
+
+
+def bench_shm_byte_rmw():
+    import multiprocessing.shared_memory
+    shm = multiprocessing.shared_memory.SharedMemory(create=True, size=SHM_RMW_SIZE)
+    try:
+        vals = []
+        for _ in range(SHM_RMW_REPS):
+            t = clock()
+            for _ in range(SHM_RMW_PASSES):
+                for i in range(SHM_RMW_SIZE):
+                    shm.buf[i] = (shm.buf[i] + 1) % 256
+            vals.append((clock() - t) * 1e9 / (SHM_RMW_SIZE * SHM_RMW_PASSES))
+        record('shm_byte_rmw_ns', 'ns', vals, timed='shm.buf[i] = (shm.buf[i] + 1) % 256, per op')
+    finally:
+        shm.close()
+        shm.unlink()
+
+
+mp_bench.BENCHES.append(('shared_sum_ratio', bench_shared_sum_ratio))
+mp_bench.BENCHES.append(('shared_pass_ms', bench_shared_pass))
+mp_bench.BENCHES.append(('shm_byte_rmw_ns', bench_shm_byte_rmw))
+
 if __name__ == '__main__':
     mp_bench.main()

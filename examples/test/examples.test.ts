@@ -161,6 +161,22 @@ describe('Pipe and Listener/Client examples', () => {
     expect(run.stderr).toBe('');
   });
 
+  test('shared-counter.ts: += 1 loses updates, Atomics.add does not', async () => {
+    const run = await runExample('shared-counter.ts');
+    expectClean(run);
+    // Whether += 1 loses updates is up to the scheduler; that Atomics.add loses none is not.
+    expect(run.lines[0]).toMatch(/^v\.value \+= 1: \d+ of 4000000 \(lost \d+ updates\)$/);
+    expect(run.lines[1]).toBe('Atomics.add: 4000000 of 4000000 (lost 0 updates)');
+    expect(run.stderr).toBe('');
+  });
+
+  test('shared-array.ts: a Pool sums subarray views of one RawArray', async () => {
+    const run = await runExample('shared-array.ts');
+    expectClean(run);
+    expect(run.lines).toEqual([`per slice: ${Array(8).fill(2250000).join(' ')}`, 'total: 18000000 (local: 18000000)']);
+    expect(run.stderr).toBe('');
+  });
+
   test('pool-initializer.ts: the initializer runs once in each worker', async () => {
     const run = await runExample('pool-initializer.ts');
     expectClean(run);

@@ -12,7 +12,7 @@ export { FrameWriter, FRAME_HEADER, frameHeader, type FrameWriterOptions, type F
 export { whileFlowing, CAN_SPIN, MAX_SKIP, receivesWaiting } from './sync-io';
 /** Node's private socket internals, touched in one place */
 export { socketFd, takeHandle, socketOverHandle } from './node-internals';
-export { dumps, loads } from './reduction';
+export { dumps, loads, shareBuffer, type BufferReducer } from './reduction';
 export { messageContext } from './route';
 /** the message format: Connection encodes and decodes with the fast path, a Queue's items with the codec */
 export { encodePlain, decode } from './fast-clone';

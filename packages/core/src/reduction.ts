@@ -49,6 +49,8 @@ export interface RebuildContext {
 
 interface Registry {
   reducers: Map<Function, Reducer>;
+  /** Memory other processes can map (@multiproc/shared): a view of it travels as a view, not a copy. */
+  buffers: WeakMap<ArrayBufferLike, BufferReducer>;
   /** Registered error classes with a brand-based `instanceof`: found even from another copy of their package. */
   brandedErrors: [Function, Reducer][];
   rebuilders: Map<string, Rebuilder>;
@@ -57,6 +59,7 @@ interface Registry {
 // Registered classes and rebuilders are per OS process, shared by every copy of this package.
 const registry: Registry = ((globalThis as any)[Symbol.for('multiproc.core.reduction')] ??= {
   reducers: new Map(),
+  buffers: new WeakMap(),
   brandedErrors: [],
   rebuilders: new Map(),
 } satisfies Registry);
@@ -69,6 +72,24 @@ export function register<T>(cls: abstract new (...args: any[]) => T, reducer: Re
   if (cls.prototype instanceof Error && Object.prototype.hasOwnProperty.call(cls, Symbol.hasInstance)) {
     registry.brandedErrors = registry.brandedErrors.filter(([c]) => c !== cls).concat([[cls, reducer]]);
   }
+}
+
+/** How a view of shared memory (or the buffer itself) travels; see `shareBuffer`. */
+export type BufferReducer = (view: ArrayBufferView | ArrayBufferLike, ctx: TransferContext) => Reduced;
+
+/**
+ * Marks `buffer` as memory the receiving process can map: a typed array, DataView or Buffer over
+ * it (or the buffer itself) then travels with `reducer` instead of being copied by structured clone.
+ */
+export function shareBuffer(buffer: ArrayBufferLike, reducer: BufferReducer): void {
+  registry.buffers ??= new WeakMap(); // a registry made by an older copy of this package
+  registry.buffers.set(buffer, reducer);
+}
+
+function bufferReducerOf(value: object): Reducer | undefined {
+  const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
+  const r = registry.buffers?.get(buffer as ArrayBufferLike);
+  return r && ((obj, ctx) => r(obj, ctx));
 }
 
 /**
@@ -106,6 +127,7 @@ export function plainPrefix(): Buffer {
 }
 
 function reducerOf(value: object): Reducer | undefined {
+  if (opaque(value)) return bufferReducerOf(value);
   const own = (value as any)[reduce];
   if (typeof own === 'function') return (obj, ctx) => own.call(obj, ctx);
   for (let proto = Object.getPrototypeOf(value); proto; proto = Object.getPrototypeOf(proto)) {
@@ -132,7 +154,8 @@ function needsReduction(value: unknown, seen: Set<object>, path: string): boolea
     if (typeof value === 'function' || typeof value === 'symbol') throw uncloneable(value, path);
     return false;
   }
-  if (seen.has(value) || opaque(value)) return false;
+  if (seen.has(value)) return false;
+  if (opaque(value)) return bufferReducerOf(value) !== undefined;
   seen.add(value);
   if (reducerOf(value)) return true;
   if (value instanceof Error) return false; // V8 serializes errors itself
@@ -170,7 +193,7 @@ function uncloneable(value: unknown, path: string): TypeError {
 
 /** Second pass, only when needed: a copy of the graph with reducible objects replaced by marks. */
 function reduceGraph(value: unknown, ctx: TransferContext, memo: Map<object, unknown>): unknown {
-  if (typeof value !== 'object' || value === null || opaque(value)) return value;
+  if (typeof value !== 'object' || value === null || (opaque(value) && !bufferReducerOf(value))) return value;
   if (memo.has(value)) return memo.get(value);
   const reducer = reducerOf(value);
   if (reducer) {

@@ -1,0 +1,159 @@
+import { reduce, registerRebuilder, type Reduced } from '@multiproc/core';
+import { describeValue, refuseUnknownOptions } from '@multiproc/core/internal';
+import { allocate } from './arena';
+import { checkCount, element, typeOf, type SharedTypedArray, type Typecode, type TypedArrayFor } from './typecodes';
+import { decorate, rebuildView } from './segment';
+
+/** The most bytes one shared array may have: what a typed array can index. */
+const MAX_BYTES = Number.MAX_SAFE_INTEGER;
+
+/** Set while a value is made over memory that exists (a received one, getObj()): not a constructor argument users see. */
+let adopting: SharedTypedArray | null = null;
+
+function over<V>(view: SharedTypedArray, make: () => V): V {
+  adopting = view;
+  try {
+    return make();
+  } finally {
+    adopting = null;
+  }
+}
+
+/** One number in shared memory (Python's `sharedctypes.RawValue`): no lock. */
+export class RawValue<T extends Typecode = Typecode> {
+  readonly typecode: T;
+  readonly #view: TypedArrayFor<T>;
+
+  constructor(typecode: T, init: number | bigint = 0) {
+    const Type = typeOf(typecode, `new ${new.target.name}(typecode, init)`);
+    this.typecode = typecode;
+    if (adopting) {
+      this.#view = adopting as TypedArrayFor<T>;
+      adopting = null;
+      return;
+    }
+    const value = element(Type, init, `new ${new.target.name}(typecode, init): init`);
+    const { segment, byteOffset } = allocate(Type.BYTES_PER_ELEMENT);
+    this.#view = new Type(segment.buffer, byteOffset, 1) as TypedArrayFor<T>;
+    this.#view[0] = value as never;
+  }
+
+  get value(): TypedArrayFor<T>[number] {
+    return this.#view[0] as TypedArrayFor<T>[number];
+  }
+
+  set value(v: TypedArrayFor<T>[number]) {
+    this.#view[0] = element(this.#view.constructor as any, v, `${this.constructor.name}.value`) as never;
+  }
+
+  /** The one-element typed array over the value's memory (Atomics work on the integer ones). */
+  get view(): TypedArrayFor<T> {
+    return this.#view;
+  }
+
+  [reduce](): Reduced {
+    return ['@multiproc/shared:RawValue', { typecode: this.typecode, view: this.#view }];
+  }
+
+  toString(): string {
+    return `${this.constructor.name}('${this.typecode}', ${String(this.value)})`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+export interface ValueOptions {
+  /** Whether the value has a lock of its own (Python's `lock=True`). */
+  lock?: boolean;
+}
+
+/**
+ * Python's `multiprocessing.Value`: a number in shared memory. As in Python, `v.value += 1` is a
+ * read and a write, not atomic: take its lock around it (or use `Atomics` on `getObj().view`).
+ */
+export class Value<T extends Typecode = Typecode> extends RawValue<T> {
+  readonly #lock: boolean;
+
+  constructor(typecode: T, init: number | bigint = 0, options: ValueOptions = {}) {
+    super(typecode, init);
+    this.#lock = checkLockOption(options, 'new Value(typecode, init, options)');
+  }
+
+  /** The value without its lock (Python's `get_obj()`), over the same memory. */
+  getObj(): RawValue<T> {
+    return over(this.view, () => new RawValue(this.typecode));
+  }
+
+  override [reduce](): Reduced {
+    return ['@multiproc/shared:Value', { typecode: this.typecode, view: this.view, lock: this.#lock }];
+  }
+}
+
+function checkLockOption(options: unknown, where: string): boolean {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`${where}: options must be an object such as { lock: false }, got ${describeValue(options)}`);
+  const { lock = true, ...rest } = options as ValueOptions;
+  refuseUnknownOptions(rest, ['lock'], where);
+  if (typeof lock !== 'boolean') throw new TypeError(`${where}: lock must be true or false, got ${describeValue(lock)}`);
+  return lock;
+}
+
+/**
+ * Python's `sharedctypes.RawArray`: a typed array over shared memory (`Float64Array` for 'd', …),
+ * zeroed when given a size, or holding a copy of an initializer. It (or any `subarray()` of it)
+ * travels to other processes as a view of the same memory.
+ */
+export function RawArray<T extends Typecode>(typecode: T, sizeOrInitializer: number | ArrayLike<number | bigint> | Iterable<number | bigint>): TypedArrayFor<T> {
+  return makeArray(typecode, sizeOrInitializer, 'RawArray(typecode, sizeOrInitializer)');
+}
+
+export type SynchronizedArray<T extends Typecode> = TypedArrayFor<T> & {
+  /** The array without its lock (Python's `get_obj()`): a typed array over the same memory. */
+  getObj(): TypedArrayFor<T>;
+};
+
+/**
+ * Python's `multiprocessing.Array` (named so that importing it never shadows the global `Array`):
+ * a `RawArray` with `getObj()` added, and a lock of its own unless `{ lock: false }`.
+ */
+export function SharedArray<T extends Typecode>(
+  typecode: T,
+  sizeOrInitializer: number | ArrayLike<number | bigint> | Iterable<number | bigint>,
+  options: ValueOptions = {},
+): SynchronizedArray<T> {
+  const where = 'SharedArray(typecode, sizeOrInitializer, options)';
+  const lock = checkLockOption(options, where);
+  return synchronized(makeArray(typecode, sizeOrInitializer, where), lock);
+}
+
+function synchronized<T extends Typecode>(array: TypedArrayFor<T>, lock: boolean): SynchronizedArray<T> {
+  const Type = array.constructor as new (b: ArrayBufferLike, o: number, n: number) => TypedArrayFor<T>;
+  Object.defineProperty(array, 'getObj', { value: () => new Type(array.buffer, array.byteOffset, array.length) });
+  decorate(array, 'SharedArray', { lock });
+  return array as SynchronizedArray<T>;
+}
+
+function makeArray<T extends Typecode>(typecode: T, init: unknown, where: string): TypedArrayFor<T> {
+  const Type = typeOf(typecode, where);
+  const values = typeof init === 'number' ? null : initializer(init, where);
+  const length = values ? values.length : checkCount(init, `${where}: size`, Math.floor(MAX_BYTES / Type.BYTES_PER_ELEMENT));
+  // Checked before anything is mapped: a bad element maps nothing.
+  const items = values?.map((v, i) => element(Type, v, `${where}: element ${i} of the initializer`));
+  const { segment, byteOffset } = allocate(length * Type.BYTES_PER_ELEMENT);
+  const array = new Type(segment.buffer, byteOffset, length) as TypedArrayFor<T>;
+  if (items) (array as SharedTypedArray).set(items as any);
+  return array;
+}
+
+function initializer(init: unknown, where: string): unknown[] {
+  if (init !== null && typeof init === 'object') {
+    if (typeof (init as any)[Symbol.iterator] === 'function') return Array.from(init as Iterable<unknown>);
+    if (typeof (init as any).length === 'number') return Array.from(init as ArrayLike<unknown>);
+  }
+  throw new TypeError(`${where}: sizeOrInitializer must be a size (an integer ≥ 0) or an array of initial values, got ${describeValue(init)}`);
+}
+
+registerRebuilder('@multiproc/shared:RawValue', ({ typecode, view }) => over(view, () => new RawValue(typecode)));
+registerRebuilder('@multiproc/shared:Value', ({ typecode, view, lock }) => over(view, () => new Value(typecode, 0, { lock })));
+registerRebuilder('@multiproc/shared:SharedArray', ({ view, lock }) => synchronized(rebuildView(view), lock));
