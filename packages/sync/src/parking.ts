@@ -61,22 +61,25 @@ export function park(view: Int32Array, index: number, rule: WordRule, waiter: Pa
 }
 
 function retryAll(p: Park, idle: boolean): void {
+  // A copy: a waiter that succeeds leaves the set.
   for (const w of [...p.waiters]) if (w.retry(idle)) p.waiters.delete(w);
 }
 
-function rearm(p: Park): void {
+/**
+ * Arms the native wait with the value read BEFORE the waiters re-checked: if the word changes
+ * after their check, the kernel sees a different value and returns at once (a futex's rule).
+ */
+function rearm(p: Park, idle = false): void {
   while (p.waiters.size && !p.handle) {
     const v = Atomics.load(p.view, p.index);
-    if (!p.rule.sleepable(v)) {
-      retryAll(p, false);
-      continue;
-    }
+    retryAll(p, idle);
+    idle = false;
+    if (!p.waiters.size || !p.rule.sleepable(v)) continue;
     nativeWaiters++;
     p.handle = native().waitAsync(p.view, p.index, v, p.rule.chunkMs, (result) => {
       nativeWaiters--;
       p.handle = null;
-      retryAll(p, result === 'timed-out');
-      rearm(p);
+      rearm(p, result === 'timed-out');
     });
   }
   if (!p.waiters.size && !p.handle && p.table.get(p.key) === p) p.table.delete(p.key);

@@ -52,12 +52,11 @@ export function waitSync(view: Int32Array, index: number, rule: WordRule, attemp
   const deadline = ms === null ? Infinity : performance.now() + ms;
   let idle = false;
   for (;;) {
-    if (attempt(idle)) return true;
+    // The value before the check: a change after it makes the native wait return at once.
     const v = Atomics.load(view, index);
-    if (!rule.sleepable(v)) {
-      idle = false;
-      continue;
-    }
+    if (attempt(idle)) return true;
+    idle = false;
+    if (!rule.sleepable(v)) continue;
     const left = deadline - performance.now();
     if (left <= 0) return expire ? expire() : false;
     idle = native().wait(view, index, v, Math.min(rule.chunkMs, left)) === 'timed-out' && left > rule.chunkMs;
