@@ -17,6 +17,7 @@ import pipeWorkloads from './workloads/pipe.mjs';
 import poolWorkloads from './workloads/pool.mjs';
 import processWorkloads from './workloads/process.mjs';
 import queueWorkloads from './workloads/queue.mjs';
+import syncWorkloads from './workloads/sync.mjs';
 
 // mp_bench.py's constants: the same counts and sizes on every side.
 const FULL = {
@@ -33,6 +34,7 @@ const FULL = {
   // so our side uses the n that costs the same ~20 ms per call (the metric is a speedup ratio).
   CPU_N_JS: 36_000_000,
   FANOUT: 16, FANOUT_WARMUP: 1, FANOUT_REPS: 7,
+  SYNC_REPS: 5, SYNC_LOCK_COUNT: 1_000_000, SYNC_CONTENDED_COUNT: 200_000, SYNC_HANDOFF_COUNT: 5_000,
 };
 // Tiny counts so CI proves the harness still runs (the numbers mean nothing).
 const SMOKE = {
@@ -42,6 +44,7 @@ const SMOKE = {
   QUEUE_1TO1_COUNT: 2_000, QUEUE_1TO1_REPS: 1, QUEUE_2TO2_PER_PRODUCER: 1_000, QUEUE_2TO2_REPS: 1, QUEUE_1TO2_COUNT: 2_000, QUEUE_1TO2_REPS: 1, QUEUE_LARGE_COUNT: 5, QUEUE_LARGE_REPS: 1,
   POOL_WARM_COUNT: 10, POOL_MAP_COUNT: 2_000, POOL_MAP_REPS: 1, POOL_MAP_C1_COUNT: 200, POOL_MAP_C1_REPS: 1,
   CPU_N: 10_000, CPU_N_JS: 100_000, CPU_CALLS: 4, CPU_REPS: 1, FANOUT: 4, FANOUT_WARMUP: 0, FANOUT_REPS: 1,
+  SYNC_REPS: 1, SYNC_LOCK_COUNT: 1_000, SYNC_CONTENDED_COUNT: 1_000, SYNC_HANDOFF_COUNT: 20,
 };
 
 const { values: opts } = parseArgs({
@@ -60,10 +63,10 @@ const size = opts.smoke ? SMOKE : FULL;
 const rounds = Math.max(1, Number(opts.rounds) || 1);
 const only = opts.only?.split(',').map((s) => s.trim());
 
-let workloads = [...processWorkloads(size), ...pipeWorkloads(size), ...queueWorkloads(size), ...poolWorkloads(size)];
+let workloads = [...processWorkloads(size), ...pipeWorkloads(size), ...queueWorkloads(size), ...poolWorkloads(size), ...syncWorkloads(size)];
 if (only) workloads = workloads.filter((w) => only.some((o) => w.metric === o || w.metric.startsWith(`${o}[`) || w.python === o));
 if (!workloads.length) {
-  console.error(`--only ${opts.only}: no such metric. The metrics are:\n  ${[...processWorkloads(size), ...pipeWorkloads(size), ...queueWorkloads(size), ...poolWorkloads(size)].map((w) => w.metric).join('\n  ')}`);
+  console.error(`--only ${opts.only}: no such metric. The metrics are:\n  ${[...processWorkloads(size), ...pipeWorkloads(size), ...queueWorkloads(size), ...poolWorkloads(size), ...syncWorkloads(size)].map((w) => w.metric).join('\n  ')}`);
   process.exit(2);
 }
 
