@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /** Suites installed once per start method, as CPython installs its test suite (test_multiprocessing_<method>). */
-const PER_START_METHOD = ['core', 'pipe', 'queue', 'pool', 'shared'];
+const PER_START_METHOD = ['core', 'pipe', 'queue', 'pool', 'shared', 'sync'];
 const OTHER_START_METHODS = ['forkserver'];
 
 // `npm test` runs every package's suite (each with its own vitest.config.mts) in one run, and the

@@ -18,6 +18,7 @@ import poolWorkloads from './workloads/pool.mjs';
 import processWorkloads from './workloads/process.mjs';
 import queueWorkloads from './workloads/queue.mjs';
 import sharedWorkloads from './workloads/shared.mjs';
+import syncWorkloads from './workloads/sync.mjs';
 
 // mp_bench.py's constants: the same counts and sizes on every side.
 const FULL = {
@@ -37,6 +38,7 @@ const FULL = {
   // Shared memory (python/mp_bench_more.py has the same): sizes in MB of 2**20 bytes.
   SHARED_SUM_MB: 100, SHARED_SUM_REPS: 5, SHARED_PASS_SIZES_MB: [1, 100], SHARED_PASS_PROCESS_PAIRS: 20, SHARED_PASS_POOL_PAIRS: 200,
   SHM_RMW_SIZE: 2 ** 20, SHM_RMW_PASSES: 4, SHM_RMW_REPS: 5,
+  SYNC_REPS: 5, SYNC_LOCK_COUNT: 1_000_000, SYNC_CONTENDED_COUNT: 200_000, SYNC_HANDOFF_COUNT: 5_000,
 };
 // Tiny counts so CI proves the harness still runs (the numbers mean nothing).
 const SMOKE = {
@@ -48,6 +50,7 @@ const SMOKE = {
   CPU_N: 10_000, CPU_N_JS: 100_000, CPU_CALLS: 4, CPU_REPS: 1, FANOUT: 4, FANOUT_WARMUP: 0, FANOUT_REPS: 1,
   SHARED_SUM_MB: 1, SHARED_SUM_REPS: 1, SHARED_PASS_SIZES_MB: [1, 2], SHARED_PASS_PROCESS_PAIRS: 1, SHARED_PASS_POOL_PAIRS: 2,
   SHM_RMW_SIZE: 2 ** 16, SHM_RMW_PASSES: 1, SHM_RMW_REPS: 1,
+  SYNC_REPS: 1, SYNC_LOCK_COUNT: 1_000, SYNC_CONTENDED_COUNT: 1_000, SYNC_HANDOFF_COUNT: 20,
 };
 
 const { values: opts } = parseArgs({
@@ -66,10 +69,11 @@ const size = opts.smoke ? SMOKE : FULL;
 const rounds = Math.max(1, Number(opts.rounds) || 1);
 const only = opts.only?.split(',').map((s) => s.trim());
 
-let workloads = [...processWorkloads(size), ...pipeWorkloads(size), ...queueWorkloads(size), ...poolWorkloads(size), ...sharedWorkloads(size)];
+const all = () => [...processWorkloads(size), ...pipeWorkloads(size), ...queueWorkloads(size), ...poolWorkloads(size), ...sharedWorkloads(size), ...syncWorkloads(size)];
+let workloads = all();
 if (only) workloads = workloads.filter((w) => only.some((o) => w.metric === o || w.metric.startsWith(`${o}[`) || w.python === o));
 if (!workloads.length) {
-  console.error(`--only ${opts.only}: no such metric. The metrics are:\n  ${[...processWorkloads(size), ...pipeWorkloads(size), ...queueWorkloads(size), ...poolWorkloads(size), ...sharedWorkloads(size)].map((w) => w.metric).join('\n  ')}`);
+  console.error(`--only ${opts.only}: no such metric. The metrics are:\n  ${all().map((w) => w.metric).join('\n  ')}`);
   process.exit(2);
 }
 

@@ -11,3 +11,4 @@ export { TimeoutError } from './timeout-error';
 export { EOFError } from './eof-error';
 export { Empty } from './empty';
 export { Full } from './full';
+export { BrokenBarrierError } from './broken-barrier-error';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as esm from '@multiproc/errors';
 
 const cjs = createRequire(import.meta.url)('@multiproc/errors') as typeof esm;
-const names = ['ProcessError', 'BufferTooShort', 'AuthenticationError', 'TimeoutError', 'EOFError', 'Empty', 'Full'] as const;
+const names = ['ProcessError', 'BufferTooShort', 'AuthenticationError', 'TimeoutError', 'EOFError', 'Empty', 'Full', 'BrokenBarrierError'] as const;
 
 describe('@multiproc/errors', () => {
   it('exports exactly the classes of the contract', () => {

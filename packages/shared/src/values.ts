@@ -2,6 +2,8 @@ import { reduce, registerRebuilder, type Reduced } from '@multiproc/core';
 import { describeValue, refuseUnknownOptions } from '@multiproc/core/internal';
 import { allocate } from './arena';
 import { checkCount, element, typeOf, type SharedTypedArray, type Typecode, type TypedArrayFor } from './typecodes';
+import { ProcessError } from '@multiproc/errors';
+import { lockSupport, registeredLockSupport, type SynchronizedLock } from './locks';
 import { decorate, rebuildView } from './segment';
 
 /** The most bytes one shared array may have: what a typed array can index. */
@@ -65,8 +67,11 @@ export class RawValue<T extends Typecode = Typecode> {
 }
 
 export interface ValueOptions {
-  /** Whether the value has a lock of its own (Python's `lock=True`). */
-  lock?: boolean;
+  /**
+   * The value's lock (Python's `lock=`): `true` (the default) makes an `RLock` of its own, a
+   * `Lock`/`RLock` of @multiproc/sync is used as it is, `false` means no lock.
+   */
+  lock?: boolean | SynchronizedLock;
 }
 
 /**
@@ -74,11 +79,17 @@ export interface ValueOptions {
  * read and a write, not atomic: take its lock around it (or use `Atomics` on `getObj().view`).
  */
 export class Value<T extends Typecode = Typecode> extends RawValue<T> {
-  readonly #lock: boolean;
+  readonly #lock: SynchronizedLock | false;
 
   constructor(typecode: T, init: number | bigint = 0, options: ValueOptions = {}) {
     super(typecode, init);
-    this.#lock = checkLockOption(options, 'new Value(typecode, init, options)');
+    this.#lock = makeLock(checkLockOption(options, 'new Value(typecode, init, options)'), 'new Value(typecode, init, options)');
+  }
+
+  /** The lock that guards the value (Python's `get_lock()`); throws when it was made with `{ lock: false }`. */
+  getLock(): SynchronizedLock {
+    if (!this.#lock) throw new ProcessError(`${this.toString()} was made with { lock: false }: it has no lock`);
+    return this.#lock;
   }
 
   /** The value without its lock (Python's `get_obj()`), over the same memory. */
@@ -91,12 +102,20 @@ export class Value<T extends Typecode = Typecode> extends RawValue<T> {
   }
 }
 
-function checkLockOption(options: unknown, where: string): boolean {
+function checkLockOption(options: unknown, where: string): boolean | SynchronizedLock {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`${where}: options must be an object such as { lock: false }, got ${describeValue(options)}`);
   const { lock = true, ...rest } = options as ValueOptions;
   refuseUnknownOptions(rest, ['lock'], where);
-  if (typeof lock !== 'boolean') throw new TypeError(`${where}: lock must be true or false, got ${describeValue(lock)}`);
+  // A lock object exists only once @multiproc/sync is loaded, so asking its registered support suffices.
+  if (typeof lock !== 'boolean' && !registeredLockSupport()?.isLock(lock)) {
+    throw new TypeError(`${where}: lock must be true, false, or a Lock or RLock of @multiproc/sync, got ${describeValue(lock)}`);
+  }
   return lock;
+}
+
+/** The lock made with the value, and the one that travels with it (its reduced state holds it). */
+function makeLock(lock: boolean | SynchronizedLock, where: string): SynchronizedLock | false {
+  return lock === true ? lockSupport(where).makeLock() : lock;
 }
 
 /**
@@ -111,6 +130,8 @@ export function RawArray<T extends Typecode>(typecode: T, sizeOrInitializer: num
 export type SynchronizedArray<T extends Typecode> = TypedArrayFor<T> & {
   /** The array without its lock (Python's `get_obj()`): a typed array over the same memory. */
   getObj(): TypedArrayFor<T>;
+  /** The lock that guards the array (Python's `get_lock()`); throws when it was made with `{ lock: false }`. */
+  getLock(): SynchronizedLock;
 };
 
 /**
@@ -123,14 +144,20 @@ export function SharedArray<T extends Typecode>(
   options: ValueOptions = {},
 ): SynchronizedArray<T> {
   const where = 'SharedArray(typecode, sizeOrInitializer, options)';
-  const lock = checkLockOption(options, where);
+  const lock = makeLock(checkLockOption(options, where), where);
   return synchronized(makeArray(typecode, sizeOrInitializer, where), lock);
 }
 
-function synchronized<T extends Typecode>(array: TypedArrayFor<T>, lock: boolean): SynchronizedArray<T> {
+function synchronized<T extends Typecode>(array: TypedArrayFor<T>, lock: SynchronizedLock | false): SynchronizedArray<T> {
   const Type = array.constructor as new (b: ArrayBufferLike, o: number, n: number) => TypedArrayFor<T>;
   Object.defineProperty(array, 'getObj', { value: () => new Type(array.buffer, array.byteOffset, array.length) });
-  decorate(array, 'SharedArray', { lock });
+  Object.defineProperty(array, 'getLock', {
+    value: () => {
+      if (!lock) throw new ProcessError(`this SharedArray ('${array.constructor.name}' of ${array.length}) was made with { lock: false }: it has no lock`);
+      return lock;
+    },
+  });
+  decorate(array, '@multiproc/shared:SharedArray', { lock });
   return array as SynchronizedArray<T>;
 }
 

@@ -113,7 +113,7 @@ describe('RawArray and SharedArray', () => {
     expect(() => RawArray('d', 'abc' as any)).toThrow(/sizeOrInitializer must be a size/);
     expect(() => RawArray('d', [1, 'x'] as any)).toThrow(/element 1 of the initializer must be a number/);
     expect(() => RawArray('q', [1.5])).toThrow(/must be a BigInt/);
-    expect(() => SharedArray('d', 3, { lock: 'yes' } as any)).toThrow(/lock must be true or false/);
+    expect(() => SharedArray('d', 3, { lock: 'yes' } as any)).toThrow(/lock must be true, false, or a Lock or RLock/);
     expect(() => SharedArray('d', 3, { locks: true } as any)).toThrow(/locks/);
     expect(readdirSync('/proc/self/fd').length).toBe(before);
   });
