@@ -15,7 +15,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
-const PARTS = ['@multiproc/errors', '@multiproc/core', '@multiproc/pipe', '@multiproc/queue', '@multiproc/pool'];
+const PARTS = ['@multiproc/errors', '@multiproc/core', '@multiproc/pipe', '@multiproc/queue', '@multiproc/pool', '@multiproc/shared', '@multiproc/sync'];
+/** Packages the parts load from the umbrella's own dependencies: the addon finds its binary from its package directory. */
+const EXTERNAL = ['@multiproc/native'];
 /** The packages whose internals the files next to the bundle need: core's (child.js), pool's (internal.mjs). */
 const INTERNALS = ['@multiproc/core', '@multiproc/pool'];
 const MARK = '/* multiproc: once per process */';
@@ -28,12 +30,12 @@ const distOf = (name) => dirname(load.resolve(name));
 const factories = PARTS.map((name) => {
   const deps = Object.keys(JSON.parse(readFileSync(join(distOf(name), '..', 'package.json'), 'utf8')).dependencies ?? {});
   for (const dep of deps) {
-    if (!dep.startsWith('@multiproc/') && !own.dependencies?.[dep]) throw new Error(`${name} requires ${dep}: add it to ${own.name}'s dependencies`);
+    if ((!dep.startsWith('@multiproc/') || EXTERNAL.includes(dep)) && !own.dependencies?.[dep]) throw new Error(`${name} requires ${dep}: add it to ${own.name}'s dependencies`);
   }
   const text = readFileSync(join(distOf(name), 'index.js'), 'utf8');
   if (!text.includes(MARK)) throw new Error(`${name}'s dist/index.js is not guarded (scripts/once-per-process.mjs)`);
   for (const [, spec] of text.matchAll(/require\("(@multiproc\/[^"]+)"\)/g)) {
-    if (!PARTS.includes(spec) && !(spec.endsWith('/internal') && PARTS.includes(spec.slice(0, -'/internal'.length)))) {
+    if (!PARTS.includes(spec) && !EXTERNAL.includes(spec) && !(spec.endsWith('/internal') && PARTS.includes(spec.slice(0, -'/internal'.length)))) {
       throw new Error(`${name} requires ${spec}, which the bundle does not hold`);
     }
   }

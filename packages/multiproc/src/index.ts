@@ -11,3 +11,5 @@ export * from '@multiproc/core';
 export * from '@multiproc/pipe';
 export * from '@multiproc/queue';
 export * from '@multiproc/pool';
+export * from '@multiproc/shared';
+export * from '@multiproc/sync';

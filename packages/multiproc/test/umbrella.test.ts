@@ -6,12 +6,15 @@ import * as core from '@multiproc/core';
 import * as errors from '@multiproc/errors';
 import * as pipe from '@multiproc/pipe';
 import * as queue from '@multiproc/queue';
+import * as pool from '@multiproc/pool';
+import * as shared from '@multiproc/shared';
+import * as sync from '@multiproc/sync';
 
 const fixture = (f: string) => fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url));
 
 describe('multiproc (umbrella)', () => {
-  it('exports everything of errors, core, pipe and queue, as the same objects', () => {
-    for (const [name, value] of Object.entries({ ...errors, ...core, ...pipe, ...queue })) {
+  it('exports everything of errors, core, pipe, queue, pool, shared and sync, as the same objects', () => {
+    for (const [name, value] of Object.entries({ ...errors, ...core, ...pipe, ...queue, ...pool, ...shared, ...sync })) {
       expect((umbrella as any)[name], name).toBe(value);
     }
   });
@@ -23,8 +26,8 @@ describe('multiproc (umbrella)', () => {
 
   // The umbrella is one bundle holding the packages' code: whichever of it and a package loads first
   // defines the classes, and the other hands out the same ones.
-  it.each([[[]], [['@multiproc/core']], [['@multiproc/pool', '@multiproc/errors']]])('is one copy of each package, loading %j first', (first) => {
+  it.each([[[]], [['@multiproc/core']], [['@multiproc/pool', '@multiproc/errors']], [['@multiproc/sync']]])('is one copy of each package, loading %j first', (first) => {
     const out = JSON.parse(execFileSync(process.execPath, [fixture('order.cjs'), ...first], { encoding: 'utf8' }));
-    expect(out).toEqual({ loaded: first.length, copies: [], internal: true, got: [2, 4, 6] });
+    expect(out).toEqual({ loaded: first.length, copies: [], internal: true, got: [2, 4, 6], shared: 2000 });
   });
 });
