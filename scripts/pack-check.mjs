@@ -11,7 +11,7 @@
 //     the same declarations, so a class from one is assignable to the same class from the other;
 //   - for the packages with files of their own loaded at run time (core's child entry and target
 //     check, queue's broker thread, pool's worker loop, the umbrella's copies of them, native's
-//     binary in prebuilds/), run once.
+//     binary in prebuilds/, shared's and sync's objects reaching a child), run once.
 // One line per package; exit status 1 with what is wrong on any failure. Temp dirs are removed.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -183,6 +183,30 @@ shm.buf[0] = 7;
 if (new SharedMemory({ name: shm.name }).buf[0] !== 7) throw new Error('attach by name failed');
 shm.close();
 shm.unlink();
+`,
+  // A lock and an event cross to a child: the child sleeps on the lock the parent holds, is woken
+  // by its release (the addon's wait and wake across processes), then sets the event.
+  '@multiproc/sync': `
+import { Process } from '@multiproc/core';
+import { Event, Lock } from '@multiproc/sync';
+const lock = new Lock();
+const event = new Event();
+await lock.acquire();
+const p = new Process({
+  target: async (lock, event) => {
+    if (!(await lock.acquire(true, 20))) process.exit(3);
+    lock.release();
+    event.set();
+  },
+  args: [lock, event],
+});
+p.start();
+setTimeout(() => lock.release(), 200);
+if (!(await event.wait(30))) throw new Error('the child did not set the event');
+await p.join();
+if (p.exitCode !== 0) throw new Error('the child ended with exit code ' + p.exitCode);
+if (!(await lock.acquire(false))) throw new Error('the lock is still taken after the child released it');
+lock.release();
 `,
   '@multiproc/core': `
 import { Process } from '@multiproc/core';

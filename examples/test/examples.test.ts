@@ -170,6 +170,45 @@ describe('Pipe and Listener/Client examples', () => {
     expect(run.stderr).toBe('');
   });
 
+  test('sync-lock-print.ts: ten processes print through one Lock, whole lines', async () => {
+    const run = await runExample('sync-lock-print.ts');
+    expectClean(run);
+    expect(sorted(run.lines)).toEqual(sorted(Array.from({ length: 10 }, (_, i) => `hello world ${i}`)));
+    expect(run.stderr).toBe('');
+  });
+
+  test("sync-counter.ts: += 1 under the Value's lock loses nothing, awaited or sync", async () => {
+    const run = await runExample('sync-counter.ts');
+    expectClean(run);
+    expect(run.lines).toEqual(['await lock.hold(): 40000 of 40000', 'lock.acquireSync(): 40000 of 40000']);
+    expect(run.stderr).toBe('');
+  });
+
+  test("sync-barrier.ts: the action runs once before any runner is through; arrivals and places are 0..3 and 1..4", async () => {
+    const run = await runExample('sync-barrier.ts');
+    expectClean(run);
+    expect(run.lines[0]).toBe('go!');
+    const runners = run.lines.slice(1, 5).map((l) => /^runner (\d): arrived (\d), finished (\d)$/.exec(l));
+    expect(runners.every(Boolean), run.stdout).toBe(true);
+    expect(runners.map((m) => m![1]).sort()).toEqual(['1', '2', '3', '4']);
+    expect(runners.map((m) => m![2]).sort()).toEqual(['0', '1', '2', '3']);
+    expect(runners.map((m) => m![3]).sort()).toEqual(['1', '2', '3', '4']);
+    const winner = runners.find((m) => m![3] === '1')![1];
+    expect(run.lines.slice(5)).toEqual([`winner: runner ${winner}`]);
+    expect(run.stderr).toBe('');
+  });
+
+  test('sync-condition.ts: a producer and two consumers over two Conditions, every item once', async () => {
+    const run = await runExample('sync-condition.ts');
+    expectClean(run);
+    const taken = run.lines.slice(0, 2).map((l) => /^consumer ([AB]): took (\d+) items$/.exec(l));
+    expect(taken.every(Boolean), run.stdout).toBe(true);
+    expect(taken.map((m) => m![1]).sort()).toEqual(['A', 'B']);
+    expect(taken.reduce((n, m) => n + Number(m![2]), 0)).toBe(20);
+    expect(run.lines.slice(2)).toEqual(['consumed 20 of 20 items, sum 210 (expected 210)']);
+    expect(run.stderr).toBe('');
+  });
+
   test('shared-array.ts: a Pool sums subarray views of one RawArray', async () => {
     const run = await runExample('shared-array.ts');
     expectClean(run);
