@@ -45,7 +45,10 @@ export class RawValue<T extends Typecode = Typecode> {
   }
 
   set value(v: TypedArrayFor<T>[number]) {
-    this.#view[0] = element(this.#view.constructor as any, v, `${this.constructor.name}.value`) as never;
+    // The common case first: checking costs more than the store (this is a hot path under a lock).
+    const view = this.#view;
+    if (typeof v === (view instanceof BigInt64Array || view instanceof BigUint64Array ? 'bigint' : 'number')) view[0] = v as never;
+    else view[0] = element(view.constructor as any, v, `${this.constructor.name}.value`) as never;
   }
 
   /** The one-element typed array over the value's memory (Atomics work on the integer ones). */

@@ -3,7 +3,7 @@ import { abortError } from '@multiproc/core/internal';
 import { native } from './native';
 import { lineFor } from './kinds';
 import type { WordRule } from './parking';
-import { waitArgs, waitAsync, waitSync, type WaitArgs } from './waiting';
+import { waitArgs, waitAsync, waitSync, type WaitArgs, TRUE, FALSE } from './waiting';
 
 /** An event's line: Int32 0 the flag, 1 how many wait (set() wakes only when someone does). */
 const FLAG = 0;
@@ -40,8 +40,8 @@ export class Event {
     try {
       const { ms, signal } = waitArgs(timeout, 'Event.wait()');
       if (signal?.aborted) return Promise.reject(abortError(signal));
-      if (this.#isSet()) return Promise.resolve(true);
-      if (ms === 0) return Promise.resolve(false);
+      if (this.#isSet()) return TRUE;
+      if (ms === 0) return FALSE;
       Atomics.add(this.#w, WAITING, 1);
       const done = () => void Atomics.sub(this.#w, WAITING, 1);
       const args: WaitArgs = { ms, signal, expire: this.#isSet };

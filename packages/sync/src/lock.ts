@@ -4,14 +4,14 @@ import { abortError } from '@multiproc/core/internal';
 import { native } from './native';
 import { lineFor } from './kinds';
 import type { WordRule } from './parking';
-import { acquireArgs, holding, waitAsync, waitSync, type AcquireOptions } from './waiting';
+import { acquireArgs, holding, waitAsync, waitSync, type AcquireOptions, TRUE, FALSE } from './waiting';
 
 /**
  * A lock's line:
  *
  *     Int32 0: 0 when free, else the owner's pid | WAITERS when someone may be sleeping on it
- *     Int32 1: the pid whose start time is in bytes 8..15 (only trusted when it is the owner's)
- *     BigInt64 1 (bytes 8..15): that process's start time (processStartTime)
+ *     Int32 1: the pid whose start time is in Int32 2..3 (only trusted when it is the owner's)
+ *     Int32 2, 3: that process's start time (processStartTime), low and high 32 bits
  *     Int32 4: an RLock's recursion count (only its owner touches it)
  *
  * Acquiring is one compareExchange of 0 → pid, so the owner is known the moment it owns the lock.
@@ -22,42 +22,46 @@ import { acquireArgs, holding, waitAsync, waitSync, type AcquireOptions } from '
 const WAITERS = 1 << 30;
 const PID = WAITERS - 1;
 const TAG = 1;
-const START = 1;
+const START_LO = 2;
+const START_HI = 3;
 const COUNT = 4;
 const CHUNK_MS = 100;
+const SPIN = 200;
 
 const RULE: WordRule = { sleepable: (v) => (v & WAITERS) !== 0, chunkMs: CHUNK_MS };
 
 let myPid = 0;
-let myStart = 0n;
+let myLo = 0;
+let myHi = 0;
 
-/** This process's pid; its start time is read once per pid. */
+/** This process's pid (a Node process never forks: read once), with its start time. */
 function me(): number {
-  const pid = process.pid;
-  if (pid !== myPid) {
-    myStart = native().processStartTime(pid) ?? 0n;
-    myPid = pid;
+  if (myPid === 0) {
+    const start = native().processStartTime(process.pid) ?? 0n;
+    myLo = Number(start & 0xffffffffn) | 0;
+    myHi = Number(start >> 32n) | 0;
+    myPid = process.pid;
   }
-  return pid;
+  return myPid;
 }
 
 /** What Lock and RLock share: the word, the owner's identity, the takeover of a dead owner. */
 abstract class OwnedLock {
   protected readonly w: Int32Array;
-  readonly #start: BigInt64Array;
   protected abstract readonly kind: 'Lock' | 'RLock';
 
   constructor() {
     const [w] = lineFor();
     native(); // where the addon cannot load, say so now, not at the first contended acquire
     this.w = w;
-    this.#start = new BigInt64Array(w.buffer, w.byteOffset, 2);
   }
 
   /** Records who owns it, unless this process did last time (the common uncontended case: no writes). */
   protected stamp(pid: number): void {
-    if (this.w[TAG] !== pid || this.#start[START] !== myStart) {
-      Atomics.store(this.#start, START, myStart);
+    const w = this.w;
+    if (w[TAG] !== pid || w[START_LO] !== myLo || w[START_HI] !== myHi) {
+      Atomics.store(w, START_LO, myLo);
+      Atomics.store(w, START_HI, myHi);
       Atomics.store(this.w, TAG, pid);
     }
   }
@@ -99,7 +103,7 @@ abstract class OwnedLock {
     const now = native().processStartTime(owner);
     let dead = now === null;
     if (!dead && Atomics.load(this.w, TAG) === owner) {
-      const stored = Atomics.load(this.#start, START);
+      const stored = (BigInt(Atomics.load(this.w, START_HI) >>> 0) << 32n) | BigInt(Atomics.load(this.w, START_LO) >>> 0);
       // Re-read the tag: a new owner may have been writing its start time meanwhile.
       dead = stored !== 0n && stored !== now && Atomics.load(this.w, TAG) === owner;
     }
@@ -115,8 +119,12 @@ abstract class OwnedLock {
 
   protected slowSync(a: unknown, b: unknown, what: string): boolean {
     const { block, ms } = acquireArgs(a, b, what);
-    if (this.tryFast(me())) return true;
+    const pid = me();
+    if (this.tryFast(pid)) return true;
     if (!block) return false;
+    // Held for a few instructions, as locks mostly are: a short spin (plain loads, no waiters
+    // mark, so the holder's release wakes nobody) beats a sleep in the kernel and its wake-up.
+    for (let i = 0; i < SPIN; i++) if (Atomics.load(this.w, 0) === 0 && this.tryFast(pid)) return true;
     return waitSync(this.w, 0, RULE, this.attempt, ms);
   }
 
@@ -124,8 +132,8 @@ abstract class OwnedLock {
     try {
       const { block, ms, signal } = acquireArgs(a, b, what);
       if (signal?.aborted) return Promise.reject(abortError(signal));
-      if (this.tryFast(me())) return Promise.resolve(true);
-      if (!block || ms === 0) return Promise.resolve(false);
+      if (this.tryFast(me())) return TRUE;
+      if (!block || ms === 0) return FALSE;
       return waitAsync(this.w, 0, RULE, this.attempt, { ms, signal });
     } catch (err) {
       return Promise.reject(err);
@@ -177,7 +185,7 @@ export class Lock extends OwnedLock {
 
   /** Resolves true once acquired; false when `block` is false and it is taken, or after `timeout` seconds. Never blocks the event loop. */
   acquire(block?: boolean | AcquireOptions, timeout?: number | null): Promise<boolean> {
-    if (block === undefined && timeout === undefined && this.tryFast(me())) return Promise.resolve(true);
+    if (block === undefined && timeout === undefined && this.tryFast(me())) return TRUE;
     return this.slowAsync(block, timeout, 'Lock.acquire()');
   }
 
@@ -219,8 +227,8 @@ export class RLock extends OwnedLock {
 
   acquire(block?: boolean | AcquireOptions, timeout?: number | null): Promise<boolean> {
     const pid = me();
-    if (block === undefined && timeout === undefined && (this.tryFast(pid) || this.#again(pid))) return Promise.resolve(true);
-    if (this.#again(pid)) return Promise.resolve(true);
+    if (block === undefined && timeout === undefined && (this.tryFast(pid) || this.#again(pid))) return TRUE;
+    if (this.#again(pid)) return TRUE;
     return this.slowAsync(block, timeout, 'RLock.acquire()');
   }
 

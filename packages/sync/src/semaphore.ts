@@ -4,7 +4,7 @@ import { abortError, describeValue } from '@multiproc/core/internal';
 import { native } from './native';
 import { lineFor } from './kinds';
 import type { WordRule } from './parking';
-import { acquireArgs, holding, waitAsync, waitSync, type AcquireOptions } from './waiting';
+import { acquireArgs, holding, waitAsync, waitSync, type AcquireOptions, TRUE, FALSE } from './waiting';
 
 /**
  * A semaphore's line: Int32 0 the count, 1 how many wait (so a release wakes only when someone
@@ -48,8 +48,8 @@ export class Semaphore {
     try {
       const { block: b, ms, signal } = acquireArgs(block, timeout, `${this.constructor.name}.acquire()`);
       if (signal?.aborted) return Promise.reject(abortError(signal));
-      if (this.#take()) return Promise.resolve(true);
-      if (!b || ms === 0) return Promise.resolve(false);
+      if (this.#take()) return TRUE;
+      if (!b || ms === 0) return FALSE;
       Atomics.add(this.w, WAITING, 1);
       const done = () => void Atomics.sub(this.w, WAITING, 1);
       const p = waitAsync(this.w, COUNT, RULE, this.#take, { ms, signal });

@@ -5,6 +5,10 @@ import { park, type WordRule } from './parking';
 /** `attempt(idle)`: tries once; `idle` after a whole chunk passed unwoken. */
 export type Attempt = (idle: boolean) => boolean;
 
+/** Settled answers, shared: an acquire that need not wait allocates nothing. */
+export const TRUE: Promise<boolean> = Promise.resolve(true);
+export const FALSE: Promise<boolean> = Promise.resolve(false);
+
 export interface WaitArgs {
   ms: number | null;
   signal?: AbortSignal;
