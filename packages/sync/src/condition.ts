@@ -107,15 +107,18 @@ export class Condition {
     if (signal?.aborted) throw abortError(signal);
     const { take, leave } = this.#waiter();
     const depth = this.#releaseAll();
+    // A wait aborted after a notify reached it passes that notify on, so notify(1) is never lost.
+    let passOn = false;
     try {
       if (ms === 0) return leave();
       return await waitAsync(this.#w, 0, RULE, take, { ms, signal, expire: leave });
     } catch (err) {
-      leave();
+      passOn = leave();
       throw err;
     } finally {
       await this.#lock.acquire();
       for (let i = 1; i < depth; i++) this.#lock.acquireSync();
+      if (passOn) this.notify(1);
     }
   }
 

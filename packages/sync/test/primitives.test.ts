@@ -183,6 +183,26 @@ describe('Condition', () => {
     cond.notify(); // still usable: nobody waits, nothing happens
     cond.release();
   });
+
+  it('a wait aborted after a notify reached it passes the notify on', async () => {
+    const cond = new Condition();
+    const lock = cond.lock as RLock;
+    const ac = new AbortController();
+    await cond.acquire();
+    const first = cond.wait({ signal: ac.signal });
+    await cond.acquire();
+    const second = cond.wait(10);
+    await until(() => String(cond).endsWith(', 2)>')); // both asleep
+    await cond.acquire();
+    cond.notify(1);
+    // The first is aborted before any wake-up reaches this process: its leaving takes the
+    // notify (a microtask), so only passing it on lets the second go.
+    ac.abort();
+    cond.release();
+    await expect(first).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await second).toBe(true);
+    while (lock.count > 0) cond.release(); // each wait took the lock back
+  });
 });
 
 describe('Barrier', () => {
