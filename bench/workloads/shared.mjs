@@ -8,7 +8,7 @@ const ref = (name) => ({ module: targets, export: name });
 const MB = 2 ** 20;
 const DOUBLES = 8;
 
-/** @multiproc/shared is not in the `multiproc` umbrella yet: imported on its own. */
+/** Imported from its own package, as a user who installs only @multiproc/shared would. */
 async function shared() {
   return import('@multiproc/shared');
 }

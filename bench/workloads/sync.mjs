@@ -7,7 +7,7 @@ import { reps } from '../lib/stats.mjs';
 const targets = new URL('../children/sync-targets.mjs', import.meta.url);
 const ref = (name) => ({ module: targets, export: name });
 
-/** @multiproc/sync and @multiproc/shared are not in the umbrella yet. */
+/** Imported from their own packages, as a user who installs only them would. */
 async function load() {
   const [sync, shared] = await Promise.all([import('@multiproc/sync'), import('@multiproc/shared')]);
   return { ...sync, ...shared };
