@@ -1,7 +1,6 @@
 import { ProcessError } from '@multiproc/errors';
 import { reduce, registerRebuilder, type Reduced } from '@multiproc/core';
 import { describeValue, refuseUnknownOptions } from '@multiproc/core/internal';
-import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, ftruncateSync } from 'node:fs';
 import { native } from './native';
 import { mapNamed, type Segment } from './segment';
@@ -51,7 +50,8 @@ export class SharedMemory {
     if (bytes > Number.MAX_SAFE_INTEGER) throw new RangeError(`${where}: size ${bytes} is over the largest this platform can map`);
 
     const n = native();
-    this.name = (name ?? `psm_${randomBytes(8).toString('hex')}`).replace(/^\//, '');
+    // node:crypto costs ~4 ms to load: only a new unnamed segment needs it.
+    this.name = (name ?? `psm_${(require('node:crypto') as typeof import('node:crypto')).randomBytes(8).toString('hex')}`).replace(/^\//, '');
     const fd = n.shmOpen(this.name, creating ? 'create' : 'attach');
     try {
       if (creating) ftruncateSync(fd, bytes);
