@@ -35,12 +35,6 @@ interface Park {
 }
 
 const tables = new WeakMap<ArrayBufferLike, Map<number, Park>>();
-let nativeWaiters = 0;
-
-/** Native waits pending in this process (the tests' check that many awaits cost one). */
-export function pendingNativeWaits(): number {
-  return nativeWaiters;
-}
 
 /** Queues `waiter` on `view[index]`; returns a function that removes it (on its timeout or abort). */
 export function park(view: Int32Array, index: number, rule: WordRule, waiter: Parked): () => void {
@@ -75,9 +69,7 @@ function rearm(p: Park, idle = false): void {
     retryAll(p, idle);
     idle = false;
     if (!p.waiters.size || !p.rule.sleepable(v)) continue;
-    nativeWaiters++;
     p.handle = native().waitAsync(p.view, p.index, v, p.rule.chunkMs, (result) => {
-      nativeWaiters--;
       p.handle = null;
       rearm(p, result === 'timed-out');
     });

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
-import { isAbsolute, resolve, sep } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe } from '../timeout';
 import { CHILD_ENTRY } from './spawn';
@@ -11,23 +11,15 @@ import { CHILD_ENTRY } from './spawn';
  * module, for a function it exports), then the modules the program named.
  */
 
-/** The file URL of this program's main module, or null when there is none a child could import. */
+/**
+ * The program's main module as a URL, or null (`node -e`, a child, whose main is our bootstrap):
+ * what preload's package names resolve from, and what a warning calls "the main module".
+ */
 export function mainModuleUrl(): string | null {
-  if ((process as any)._eval != null) return null; // node -e / -p
   const entry = process.argv[1];
-  if (!entry || entry === '-') return null;
-  let file: string;
-  try {
-    // The CommonJS main as Node resolved it; an ES main is resolved the same way (Module._findPath).
-    file = require.main?.filename ?? require.resolve(resolve(entry));
-  } catch {
-    return null;
-  }
-  if (!process.execArgv.includes('--preserve-symlinks-main')) file = real(file);
-  // In a child the main is our bootstrap; a main under node_modules is a tool's (a test runner,
-  // a process manager) that would run its own program in the spare, not the user's.
-  if (file === real(CHILD_ENTRY) || file.split(sep).includes('node_modules')) return null;
-  return pathToFileURL(file).href;
+  if (!entry) return null;
+  const file = real(resolve(entry));
+  return file === real(CHILD_ENTRY) ? null : pathToFileURL(file).href;
 }
 
 /**
