@@ -1,56 +1,119 @@
-// `npm run demo`: a few real child processes say who they are, then the parent reports how
-// each one ended. Takes about a second.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Process, currentProcess, parentProcess, isMainModule } from 'multiproc';
+// `npm run demo`: the library at work, in real processes, in a few seconds. Each step says which
+// piece of Python's multiprocessing it mirrors; docs/teaching.md explains what happens underneath.
+import { existsSync } from 'node:fs';
+import { Client, Listener, Pipe, Pool, Process, Queue, currentProcess, isMainModule } from 'multiproc';
 
-/** Prints who is running: name, pid, and the parent's name and pid. */
-function introduce(what) {
-  const me = currentProcess();
-  const parent = parentProcess();
-  const who = `${me.name}${me.daemon ? ' (daemon)' : ''}`.padEnd(20);
-  const from = `${parent.name} (pid ${parent.pid})`.padEnd(30);
-  console.log(`  ${who} pid ${String(me.pid).padEnd(8)} parent ${from} ${what}`);
+const N = 200;
+
+// The functions children run are exported: a child imports this module to find them, as
+// Python's spawn re-imports __main__. So everything that only the parent does sits behind the
+// isMainModule() guard at the bottom.
+
+/** Step 1, in a child: put 1..N into the queue, then null to say "no more". */
+export async function produce(q) {
+  for (let n = 1; n <= N; n++) await q.put(n);
+  await q.put(null);
 }
 
-export async function worker(seconds) {
-  introduce(`works for ${seconds} s`);
-  await sleep(seconds * 1000);
+/** Step 2, in a pool worker: an "expensive" square (it keeps the CPU busy for 5 ms). */
+export function square(n) {
+  const until = performance.now() + 5;
+  while (performance.now() < until);
+  return [n * n, process.pid];
 }
 
-export async function manager() {
-  introduce('starts a child of its own');
-  const child = new Process({ target: worker, args: [0.3] });
+/** Step 3, in a child: receive the squares over the Pipe, send their sum back. */
+export async function sum(conn) {
+  const squares = await conn.recv();
+  await conn.send({ sum: squares.reduce((a, b) => a + b, 0), pid: process.pid });
+  conn.close();
+}
+
+/** Step 4, in a child: connect with the authkey it inherited, say a few words, print the replies. */
+export async function client(address) {
+  const conn = await Client(address, { authkey: currentProcess().authkey });
+  for (const word of ['hello', 'from', 'a client']) {
+    await conn.send(word);
+    console.log(`  client (pid ${process.pid}) sent '${word}', got back '${await conn.recv()}'`);
+  }
+  conn.close();
+}
+
+function heading(n, text) {
+  console.log(`\n${n}. ${text}`);
+}
+
+async function queueStep() {
+  heading(1, 'Queue — multiprocessing.Queue: a producer Process puts 200 numbers, the parent gets them');
+  const q = new Queue();
+  const producer = new Process({ target: produce, args: [q] });
+  producer.start();
+  const items = [];
+  for (let n = await q.get(); n !== null; n = await q.get()) items.push(n);
+  await producer.join();
+  const inOrder = items.every((n, i) => n === i + 1);
+  console.log(`  got ${items.length} numbers from ${producer.name} (pid ${producer.pid}), in the order put: ${inOrder}`);
+  q.close();
+  return items;
+}
+
+async function poolStep(items) {
+  heading(2, 'Pool — multiprocessing.Pool.map: 2 worker processes square the numbers');
+  if (!process.stderr.isTTY) console.log('  (the progress bar is drawn on stderr when it is a terminal: run `npm run demo` in one)');
+  const pool = new Pool(2);
+  try {
+    const results = await pool.map(square, items, { chunksize: 5, progress: '  Pool.map' });
+    const perWorker = new Map();
+    for (const [, pid] of results) perWorker.set(pid, (perWorker.get(pid) ?? 0) + 1);
+    for (const [pid, count] of perWorker) console.log(`  worker pid ${pid} squared ${count} numbers`);
+    return results.map(([sq]) => sq);
+  } finally {
+    pool.close();
+    await pool.join();
+  }
+}
+
+async function pipeStep(squares) {
+  heading(3, 'Pipe — multiprocessing.Pipe: the squares go to a child over a Pipe, their sum comes back');
+  const [mine, theirs] = Pipe();
+  const child = new Process({ target: sum, args: [theirs] });
   child.start();
+  theirs.close(); // the child has its own copy of that end now
+  await mine.send(squares);
+  const reply = await mine.recv();
+  mine.close();
   await child.join();
+  const expected = (N * (N + 1) * (2 * N + 1)) / 6;
+  console.log(`  ${child.name} (pid ${reply.pid}) sent back the sum ${reply.sum} (expected n(n+1)(2n+1)/6 = ${expected})`);
 }
 
-export function quitter(code) {
-  introduce(`calls process.exit(${code})`);
-  process.exit(code);
+async function listenerStep() {
+  heading(4, 'Listener/Client — multiprocessing.connection: a client proves it knows the authkey, then they talk');
+  const listener = new Listener(undefined, { authkey: currentProcess().authkey });
+  const child = new Process({ target: client, args: [listener.address] });
+  child.start();
+  const conn = await listener.accept();
+  console.log(`  listener at ${listener.address} accepted a client that knew the key`);
+  for await (const word of conn) await conn.send(word.toUpperCase());
+  conn.close();
+  await child.join();
+  listener.close();
+  console.log(`  the client hung up; listener closed, its socket file gone: ${!existsSync(listener.address)}`);
 }
 
-export async function sleeper() {
-  introduce('sleeps until it is terminated');
-  await sleep(60_000);
+/** Step 5: the timeline of everything above. */
+function timelineStep() {
+  // TODO(trace): start a trace before step 1 and print its timeline here (renderTimeline).
 }
 
 if (isMainModule(import.meta)) {
+  const started = performance.now();
   const me = currentProcess();
-  console.log(`${me.name} (pid ${me.pid}) starts four processes:\n`);
-  const jobs = [
-    new Process({ target: worker, args: [0.5] }),
-    new Process({ target: manager }),
-    new Process({ target: quitter, args: [3] }),
-    new Process({ target: sleeper, daemon: true }),
-  ];
-  for (const p of jobs) p.start();
-
-  await jobs[0].join();
-  await jobs[1].join();
-  await jobs[2].join();
-  jobs[3].terminate();
-  await jobs[3].join();
-
-  console.log('\nhow they ended:\n');
-  for (const p of jobs) console.log(`  ${String(p).padEnd(48)} exitCode ${p.exitCode}`);
+  console.log(`${me.name} (pid ${me.pid}) runs this behind isMainModule(import.meta), Python's if __name__ == '__main__':`);
+  const items = await queueStep();
+  const squares = await poolStep(items);
+  await pipeStep(squares);
+  await listenerStep();
+  timelineStep();
+  console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s; every child has ended`);
 }

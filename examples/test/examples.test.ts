@@ -3,6 +3,7 @@
 // guaranteed, as a set where the scheduler decides. Every run must leave no process behind.
 import { describe, expect, test } from 'vitest';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { runExample, sorted, type ExampleRun } from './helpers';
 
 function expectedDigest(n: number): string {
@@ -260,25 +261,44 @@ describe('Pipe and Listener/Client examples', () => {
 });
 
 describe('demo', () => {
-  test('demo.mjs: processes introduce themselves and the parent reports how they ended', async () => {
+  test('demo.mjs: a Queue, a Pool, a Pipe and a Listener/Client at work, each step naming its Python construct', async () => {
     const run = await runExample('demo.mjs');
     expectClean(run);
-    const main = run.lines[0].match(/^MainProcess \(pid (\d+)\) starts four processes:$/);
-    expect(main, run.stdout).not.toBeNull();
-    const mainPid = main![1];
-    // Introductions: children of MainProcess, and the grandchild Process-2:1 of Process-2.
-    const intro = (name: string) => run.lines.find((l) => l.trimStart().startsWith(`${name} `));
-    for (const name of ['Process-1', 'Process-2', 'Process-3']) {
-      expect(intro(name), run.stdout).toMatch(new RegExp(`pid \\d+ +parent MainProcess \\(pid ${mainPid}\\)`));
-    }
-    const p2pid = intro('Process-2')!.match(/pid (\d+)/)![1];
-    expect(intro('Process-2:1'), run.stdout).toMatch(new RegExp(`parent Process-2 \\(pid ${p2pid}\\)`));
-    expect(run.lines.slice(-4).map((l) => l.trim().replace(/ +/g, ' '))).toEqual([
-      '<Process(Process-1, stopped)> exitCode 0',
-      '<Process(Process-2, stopped)> exitCode 0',
-      '<Process(Process-3, stopped[3])> exitCode 3',
-      '<Process(Process-4, stopped[SIGTERM] daemon)> exitCode -15',
-    ]);
     expect(run.stderr).toBe('');
+    expect(run.lines[0]).toMatch(/^MainProcess \(pid \d+\) runs this behind isMainModule\(import\.meta\), Python's if __name__ == '__main__':$/);
+    // Every step's heading, in order, says which part of Python's multiprocessing it mirrors.
+    expect(run.lines.filter((l) => /^\d+\. /.test(l)).map((l) => l.split(':')[0])).toEqual([
+      '1. Queue — multiprocessing.Queue',
+      '2. Pool — multiprocessing.Pool.map',
+      '3. Pipe — multiprocessing.Pipe',
+      '4. Listener/Client — multiprocessing.connection',
+    ]);
+    const step = (n: number) => {
+      const from = run.lines.findIndex((l) => l.startsWith(`${n}. `));
+      const to = run.lines.findIndex((l, i) => i > from && (/^\d+\. /.test(l) || l.startsWith('done in')));
+      return run.lines.slice(from + 1, to).filter((l) => l !== '').map((l) => l.trim());
+    };
+    expect(step(1)).toEqual([expect.stringMatching(/^got 200 numbers from Process-1 \(pid \d+\), in the order put: true$/)]);
+    // Not a terminal: the demo says where the bar appears, then both workers report their share.
+    const [note, ...workers] = step(2);
+    expect(note).toBe('(the progress bar is drawn on stderr when it is a terminal: run `npm run demo` in one)');
+    const shares = workers.map((l) => /^worker pid (\d+) squared (\d+) numbers$/.exec(l));
+    expect(shares.every(Boolean), run.stdout).toBe(true);
+    expect(new Set(shares.map((m) => m![1])).size).toBe(shares.length);
+    expect(shares.reduce((n, m) => n + Number(m![2]), 0)).toBe(200);
+    expect(step(3)).toEqual([expect.stringMatching(/^Process-\d+ \(pid \d+\) sent back the sum 2686700 \(expected n\(n\+1\)\(2n\+1\)\/6 = 2686700\)$/)]);
+    const [accepted, ...talk] = step(4);
+    const address = /^listener at (\S+) accepted a client that knew the key$/.exec(accepted)?.[1];
+    expect(address, run.stdout).toBeDefined();
+    expect(talk.map((l) => l.replace(/pid \d+/, 'pid N'))).toEqual([
+      "client (pid N) sent 'hello', got back 'HELLO'",
+      "client (pid N) sent 'from', got back 'FROM'",
+      "client (pid N) sent 'a client', got back 'A CLIENT'",
+      'the client hung up; listener closed, its socket file gone: true',
+    ]);
+    expect(existsSync(address!)).toBe(false);
+    const seconds = /^done in (\d+\.\d) s; every child has ended$/.exec(run.lines.at(-1)!);
+    expect(seconds, run.stdout).not.toBeNull();
+    expect(Number(seconds![1])).toBeLessThan(10);
   });
 });
