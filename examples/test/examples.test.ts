@@ -260,6 +260,40 @@ describe('Pipe and Listener/Client examples', () => {
   });
 });
 
+describe('teaching examples (docs/teaching.md)', () => {
+  test('threads-vs-processes.ts: a thread shares the pid, a child does not; neither shares globals', async () => {
+    const run = await runExample('threads-vs-processes.ts');
+    expectClean(run);
+    expect(run.lines).toEqual([
+      'worker thread: same pid as the parent: true, its counter: 1',
+      'child process: same pid as the parent: false, its counter: 1',
+      'parent: its counter is still 100',
+    ]);
+    expect(run.stderr).toBe('');
+  });
+
+  test('queue-killed-consumer.ts: a consumer killed after 5 gets; the parent gets 6..20 in order, then Empty', async () => {
+    const run = await runExample('queue-killed-consumer.ts');
+    expectClean(run);
+    expect(run.lines).toEqual([
+      'the consumer took: 1 2 3 4 5',
+      'killed: exit code -9',
+      'the parent got: 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20',
+      'then: Empty',
+    ]);
+    expect(run.stderr).toBe('');
+  });
+
+  test('no-main-guard.ts: the child refuses to start a process while importing, and says why', async () => {
+    const run = await runExample('no-main-guard.ts');
+    expectClean(run);
+    expect(run.lines).toEqual(['the child ended with exit code 1, and its error on stderr says why']);
+    expect(run.stderr).toMatch(/^Process Process-1:\nProcessError: A process was started while this child process was still importing the module of its target/);
+    expect(run.stderr).toContain('if (isMainModule(import.meta))');
+    expect(run.stdout).not.toContain('f runs');
+  });
+});
+
 describe('demo', () => {
   test('demo.mjs: a Queue, a Pool, a Pipe and a Listener/Client at work, each step naming its Python construct', async () => {
     const run = await runExample('demo.mjs');
