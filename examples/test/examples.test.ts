@@ -3,7 +3,9 @@
 // guaranteed, as a set where the scheduler decides. Every run must leave no process behind.
 import { describe, expect, test } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runExample, sorted, type ExampleRun } from './helpers';
 
 function expectedDigest(n: number): string {
@@ -296,10 +298,18 @@ describe('teaching examples (docs/teaching.md)', () => {
 
 describe('demo', () => {
   test('demo.mjs: a Queue, a Pool, a Pipe and a Listener/Client at work, each step naming its Python construct', async () => {
-    const run = await runExample('demo.mjs');
+    // Its own temp dir, to see that it leaves no file there (Pipe and Listener sockets live there).
+    const tmp = mkdtempSync(join(tmpdir(), 'demo-test-'));
+    const run = await runExample('demo.mjs', { env: { TMPDIR: tmp } });
+    const leftFiles = readdirSync(tmp);
+    rmSync(tmp, { recursive: true, force: true });
     expectClean(run);
     expect(run.stderr).toBe('');
-    expect(run.lines[0]).toMatch(/^MainProcess \(pid \d+\) runs this behind isMainModule\(import\.meta\), Python's if __name__ == '__main__':$/);
+    expect(leftFiles).toEqual([]);
+    const mainPid = /^MainProcess \(pid (\d+)\) runs this behind isMainModule\(import\.meta\), Python's if __name__ == '__main__':$/.exec(run.lines[0])?.[1];
+    expect(mainPid, run.stdout).toBeDefined();
+    // The queue's broker keeps its files in /dev/shm (where there is one), in a directory named after its process.
+    if (existsSync('/dev/shm')) expect(readdirSync('/dev/shm').filter((f) => f.startsWith(`multiproc-queue-${mainPid}-`))).toEqual([]);
     // Every step's heading, in order, says which part of Python's multiprocessing it mirrors.
     expect(run.lines.filter((l) => /^\d+\. /.test(l)).map((l) => l.split(':')[0])).toEqual([
       '1. Queue — multiprocessing.Queue',

@@ -36,14 +36,14 @@ export interface ExampleRun {
  * them, i.e. has exited. Then no process with the run's tag may be alive. If the pipes are not
  * closed within `graceMs` of the example's exit, something it started is still running: that is
  * reported in `leftBehind` (and those processes are killed, so one failure does not leak into
- * the next test).
+ * the next test). `env` adds to the example's environment.
  */
-export function runExample(file: string, { graceMs = 3_000 }: { graceMs?: number } = {}): Promise<ExampleRun> {
+export function runExample(file: string, { graceMs = 3_000, env = {} }: { graceMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExampleRun> {
   const tag = randomUUID();
   const [cmd, args] = file.endsWith('.mjs') ? [process.execPath, [file]] : [findTsx(), [file]];
   const child = spawn(cmd, args, {
     cwd: EXAMPLES,
-    env: { ...process.env, MULTIPROC_TEST_TAG: tag },
+    env: { ...process.env, ...env, MULTIPROC_TEST_TAG: tag },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
