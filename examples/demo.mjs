@@ -1,4 +1,4 @@
-// `npm run demo`: the library at work, in real processes, in a few seconds. Each step says which
+// `npm run demo`: the library at work, in real processes, in about a second. Each step says which
 // piece of Python's multiprocessing it mirrors; docs/teaching.md explains what happens underneath.
 import { existsSync } from 'node:fs';
 import { Client, Listener, Pipe, Pool, Process, Queue, currentProcess, isMainModule } from 'multiproc';
@@ -15,7 +15,7 @@ export async function produce(q) {
   await q.put(null);
 }
 
-/** Step 2, in a pool worker: an "expensive" square (it keeps the CPU busy for 5 ms). */
+/** Step 2, in a pool worker: an "expensive" square (5 ms of CPU), and which process made it. */
 export function square(n) {
   const until = performance.now() + 5;
   while (performance.now() < until);
