@@ -282,9 +282,11 @@ export class Process {
   }
 
   static {
+    // `this`, not `Process`: a class that names itself inside its body is built as `class _Process`.
+    const base = this;
     processInternals = {
       create(cls, init) {
-        const p: Process = Reflect.construct(Process, [INTERNAL], cls);
+        const p: Process = Reflect.construct(base, [INTERNAL], cls);
         processInternals.init(p, init);
         return p;
       },
