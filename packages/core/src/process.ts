@@ -34,9 +34,8 @@ export const BUILTIN_CLASS = Symbol('multiproc.builtinClass');
 /** Passed to the constructor by core itself: make a bare object, to be filled in by processInternals. */
 export const INTERNAL = Symbol('multiproc.internal');
 
-/** -15 → 'SIGTERM', for the repr's `stopped[SIGTERM]`. */
 let signalNames: Map<number, string> | undefined;
-/** 'SIGTERM' for -15. The table is built at the first ask: node:os (~0.3 ms) is not loaded with core. */
+/** -15 → 'SIGTERM', for the repr's `stopped[SIGTERM]`; the table is built at the first ask, as node:os (~0.3 ms) is not loaded with core. */
 function signalName(code: number): string | undefined {
   signalNames ??= new Map(Object.entries((require('node:os') as typeof import('node:os')).constants.signals).map(([n, v]) => [-v, n]));
   return signalNames.get(code);
