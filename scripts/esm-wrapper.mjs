@@ -27,7 +27,9 @@ if (existsSync(resolve('src', 'internal.ts'))) {
 }
 
 for (const entry of entries) {
-  const names = namesOf(load(`./${entry}.js`));
+  const exports = load(`./${entry}.js`);
+  const names = namesOf(exports);
+  if (entry === 'index') checkNames(exports, names);
   writeFileSync(
     resolve(dist, `${entry}.mjs`),
     [
@@ -65,4 +67,16 @@ function typeOnly(file, runtime) {
     return `export { ${specs.filter(Boolean).join(', ')} }`;
   });
   if (fixed !== text) writeFileSync(file, fixed);
+}
+
+/**
+ * The bundle is built without keepNames (tsup.preset.ts): a class or function the bundler had to
+ * rename (two modules declaring the same name, or a class naming itself in its body, which becomes
+ * `class _Process`) would carry the new name, and class names are part of the API.
+ */
+function checkNames(exports, names) {
+  const renamed = names.filter((n) => typeof exports[n] === 'function' && exports[n].name !== n);
+  if (renamed.length) {
+    throw new Error(`exports whose .name the bundle changed: ${renamed.map((n) => `${n} is named ${exports[n].name}`).join(', ')}; rename the clashing declaration`);
+  }
 }

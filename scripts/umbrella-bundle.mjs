@@ -14,6 +14,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { unembed } from './embed-packages.mjs';
 
 const PARTS = ['@multiproc/errors', '@multiproc/core', '@multiproc/pipe', '@multiproc/queue', '@multiproc/pool', '@multiproc/shared', '@multiproc/sync'];
 /** Packages the parts load from the umbrella's own dependencies: the addon finds its binary from its package directory. */
@@ -32,7 +33,8 @@ const factories = PARTS.map((name) => {
   for (const dep of deps) {
     if ((!dep.startsWith('@multiproc/') || EXTERNAL.includes(dep)) && !own.dependencies?.[dep]) throw new Error(`${name} requires ${dep}: add it to ${own.name}'s dependencies`);
   }
-  const text = readFileSync(join(distOf(name), 'index.js'), 'utf8');
+  // Without the packages embed-packages.mjs put in (core holds errors): they are parts here too.
+  const text = unembed(readFileSync(join(distOf(name), 'index.js'), 'utf8'));
   if (!text.includes(MARK)) throw new Error(`${name}'s dist/index.js is not guarded (scripts/once-per-process.mjs)`);
   for (const [, spec] of text.matchAll(/require\("(@multiproc\/[^"]+)"\)/g)) {
     if (!PARTS.includes(spec) && !EXTERNAL.includes(spec) && !(spec.endsWith('/internal') && PARTS.includes(spec.slice(0, -'/internal'.length)))) {

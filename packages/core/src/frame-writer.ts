@@ -1,7 +1,7 @@
 import { writeSync, writevSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { SocketWriter, type WriterOwner } from './socket-writer';
-import { CAN_SPIN, MAX_SKIP, receivesWaiting, whileFlowing } from './sync-io';
+import { canSpin, MAX_SKIP, receivesWaiting, whileFlowing } from './sync-io';
 
 /**
  * A frame on a multiproc socket, a Connection's message and a queue's alike: a 5-byte header
@@ -206,7 +206,7 @@ export class FrameWriter {
    */
   #writeNow(head: Buffer, payload: Buffer): number {
     const fd = this.#sink.idleFd();
-    if (fd < 0 || !CAN_SPIN || receivesWaiting.n > 0) return 0;
+    if (fd < 0 || !canSpin() || receivesWaiting.n > 0) return 0;
     if (this.#writeSkip > 0) {
       this.#writeSkip--;
       return 0;

@@ -4,7 +4,6 @@
  *
  * @module @multiproc/core
  */
-import { availableParallelism } from 'node:os';
 import { registerErrorTransfer } from './error-transfer';
 import * as internal from './internal';
 
@@ -31,7 +30,7 @@ export type { ModuleReference, Target } from './target/describe';
 
 /** Python's `cpu_count()`: how many processes can usefully run at once. */
 export function cpuCount(): number {
-  return availableParallelism();
+  return (require('node:os') as typeof import('node:os')).availableParallelism();
 }
 
 registerErrorTransfer();

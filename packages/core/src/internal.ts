@@ -9,7 +9,7 @@ export { Context, registerContextFactory } from './context';
 export { Sentinel, waitable, waitFor } from './wait';
 /** how Connections and queue participants write, and lose nothing at exit */
 export { FrameWriter, FRAME_HEADER, frameHeader, type FrameWriterOptions, type FrameWriterOwner } from './frame-writer';
-export { whileFlowing, CAN_SPIN, MAX_SKIP, receivesWaiting } from './sync-io';
+export { whileFlowing, canSpin, MAX_SKIP, receivesWaiting } from './sync-io';
 /** Node's private socket internals, touched in one place */
 export { socketFd, takeHandle, socketOverHandle } from './node-internals';
 export { dumps, loads, shareBuffer, type BufferReducer } from './reduction';

@@ -1,5 +1,4 @@
 import { ProcessError } from '@multiproc/errors';
-import { constants } from 'node:os';
 import { inspect } from 'node:util';
 import { childEnded, childStarted } from './finalize';
 import { CLOSED_MESSAGE, GUARD_MESSAGE } from './messages';
@@ -35,8 +34,12 @@ export const BUILTIN_CLASS = Symbol('multiproc.builtinClass');
 /** Passed to the constructor by core itself: make a bare object, to be filled in by processInternals. */
 export const INTERNAL = Symbol('multiproc.internal');
 
-/** -15 → 'SIGTERM', for the repr's `stopped[SIGTERM]`. */
-const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([n, v]) => [-v, n]));
+let signalNames: Map<number, string> | undefined;
+/** -15 → 'SIGTERM', for the repr's `stopped[SIGTERM]`; the table is built at the first ask, as node:os (~0.3 ms) is not loaded with core. */
+function signalName(code: number): string | undefined {
+  signalNames ??= new Map(Object.entries((require('node:os') as typeof import('node:os')).constants.signals).map(([n, v]) => [-v, n]));
+  return signalNames.get(code);
+}
 
 /** What Process lets the rest of core do to it (the child's bootstrap, the main process). */
 interface Identity {
@@ -262,7 +265,7 @@ export class Process {
     else if (this.#popen === null) status = 'initial';
     else {
       const code = this.#popen.poll();
-      status = code === null ? 'started' : code === 0 ? 'stopped' : `stopped[${SIGNAL_NAMES.get(code) ?? code}]`;
+      status = code === null ? 'started' : code === 0 ? 'stopped' : `stopped[${signalName(code) ?? code}]`;
     }
     return `<${this.constructor.name}(${this.#name}, ${status}${this.#daemon ? ' daemon' : ''})>`;
   }
@@ -283,8 +286,9 @@ export class Process {
 
   static {
     processInternals = {
-      create(cls, init) {
-        const p: Process = Reflect.construct(Process, [INTERNAL], cls);
+      // `this` (an arrow's: the class), not `Process`: a class that names itself in its body is built as `class _Process`.
+      create: (cls, init) => {
+        const p: Process = Reflect.construct(this, [INTERNAL], cls);
         processInternals.init(p, init);
         return p;
       },

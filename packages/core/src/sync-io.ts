@@ -1,5 +1,3 @@
-import { availableParallelism } from 'node:os';
-
 /**
  * Reading and writing a socket from this thread instead of through the event loop. Python's
  * blocking read(2)/write(2) move big messages about twice as fast as libuv's wake-ups, and its
@@ -15,8 +13,11 @@ const PAUSE_MS = 0.002;
 /** The most event-loop answers a backoff makes wait before the next try from this thread. */
 export const MAX_SKIP = 1024;
 
-/** On one CPU a spin only keeps the peer from answering. */
-export const CAN_SPIN = availableParallelism() > 1;
+let spin: boolean | undefined;
+/** On one CPU a spin only keeps the peer from answering. node:os (~0.3 ms) loads at the first ask, not with core. */
+export function canSpin(): boolean {
+  return (spin ??= (require('node:os') as typeof import('node:os')).availableParallelism() > 1);
+}
 
 /**
  * Receives of this process waiting on the event loop: while there are any, nobody spins (it

@@ -19,6 +19,17 @@ describe('multiproc (umbrella)', () => {
     }
   });
 
+  it('loads no Node built-in module, from require() and import alike (docs/start-methods.md)', () => {
+    // Node loads internal ones (the ES module resolver a package's "exports" needs). What an import of
+    // any file loads is not counted for ESM: string_decoder (Node's loader reads the file with it), and
+    // node:module, which the ES entry takes createRequire from.
+    const loaded = `(before) => process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule ') && !m.startsWith('NativeModule internal/'))`;
+    const anyImport = ['NativeModule string_decoder', 'NativeModule module'];
+    const cjs = execFileSync(process.execPath, ['-e', `const before = new Set(process.moduleLoadList); require('multiproc'); console.log(JSON.stringify((${loaded})(before)));`], { encoding: 'utf8' });
+    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `const before = new Set(process.moduleLoadList); await import('multiproc'); console.log(JSON.stringify((${loaded})(before)));`], { encoding: 'utf8' });
+    expect({ cjs: JSON.parse(cjs), esm: JSON.parse(esm).filter((m: string) => !anyImport.includes(m)) }).toEqual({ cjs: [], esm: [] });
+  });
+
   it('works from an .mjs and a .cjs program', () => {
     expect(execFileSync(process.execPath, [fixture('use.mjs')], { encoding: 'utf8' })).toBe('esm child mjs Process-1\nmjs 0 function function\n');
     expect(execFileSync(process.execPath, [fixture('use.cjs')], { encoding: 'utf8' })).toBe('cjs child cjs Process-1\ncjs 0 function function\n');

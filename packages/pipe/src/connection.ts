@@ -1,7 +1,7 @@
 import { BufferTooShort, EOFError, ProcessError } from '@multiproc/errors';
 import { reduce, registerRebuilder, type Readiness, type Reduced, type TransferContext, type WaitOptions } from '@multiproc/core';
 import {
-  CAN_SPIN,
+  canSpin,
   decode,
   dumps,
   encodePlain,
@@ -226,7 +226,7 @@ export class Connection {
       else this.#parser.push(Buffer.from(buf.subarray(0, n))); // a copy: the scratch buffer is reused
       // Somebody waits and a big message is under way: read its rest here (Node picks the next
       // read's buffer after this callback, so the stream stays in order).
-      if (this.#wakers.size > 0 && receivesWaiting.n <= 1 && CAN_SPIN) this.#readRest();
+      if (this.#wakers.size > 0 && receivesWaiting.n <= 1 && canSpin()) this.#readRest();
     } catch (err) {
       this.#fail(err as Error);
       this.#socket?.destroy();
@@ -492,7 +492,7 @@ export class Connection {
     const fd = socketFd(socket);
     // Not while the event loop's next read is to go into a big message's buffer: Node picked that
     // buffer after the last read, and bytes read here would land before it.
-    if (receivesWaiting.n > 0 || !CAN_SPIN || this.#target) return false;
+    if (receivesWaiting.n > 0 || !canSpin() || this.#target) return false;
     if (!socket || fd < 0 || this.#eof || this.#error || this.#closed) return (this.#quick = false);
     this.#want();
     this.#out.flush(); // what we sent just now goes first: the answer we wait for may be to it

@@ -3,7 +3,6 @@ import { ProcessError } from '@multiproc/errors';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type * as Net from 'node:net';
 import type { Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientHandshake, greet, serverHandshake } from './auth';
 import { Connection, INTERNAL } from './connection';
@@ -97,7 +96,7 @@ export class Listener {
     if (address === undefined || address === null) {
       if (family === 'AF_INET' || family === 'AF_INET6') this.#where = { host: family === 'AF_INET6' ? '::1' : '127.0.0.1', port: 0 };
       else {
-        this.#tmpdir = mkdtempSync(join(tmpdir(), 'multiproc-listener-'));
+        this.#tmpdir = mkdtempSync(join((require('node:os') as typeof import('node:os')).tmpdir(), 'multiproc-listener-'));
         this.#where = { path: join(this.#tmpdir, 'listener.sock') };
       }
     } else this.#where = parseAddress(address, family, 'Listener');

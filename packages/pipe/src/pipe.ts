@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import type * as Net from 'node:net';
 import type { NetConnectOpts, Server, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, INTERNAL } from './connection';
 
@@ -29,7 +28,7 @@ const loadNet = (): typeof Net => (net ??= require('node:net') as typeof Net);
 
 function pairServer(): PairServer {
   if (pairs) return pairs;
-  const dir = mkdtempSync(join(tmpdir(), 'multiproc-'));
+  const dir = mkdtempSync(join((require('node:os') as typeof import('node:os')).tmpdir(), 'multiproc-'));
   const path = join(dir, 'pipes.sock');
   const waiting: PairServer['waiting'] = [];
   const server = loadNet().createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {

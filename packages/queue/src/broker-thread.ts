@@ -1,6 +1,5 @@
 import type * as Crypto from 'node:crypto';
 import { accessSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as WorkerThreads from 'node:worker_threads';
 import { ProcessError } from '@multiproc/errors';
@@ -91,7 +90,7 @@ function memoryDir(): string {
     accessSync('/dev/shm', constants.W_OK);
     return '/dev/shm';
   } catch {
-    return tmpdir();
+    return (require('node:os') as typeof import('node:os')).tmpdir();
   }
 }
 

@@ -1,6 +1,5 @@
 import { ProcessError } from '@multiproc/errors';
 import type { ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { refuseUnknownOptions } from '../options';
 import { SPARE_ENV, type BootstrapMessage, type SpareReadyMessage, type SpareWarmUpMessage } from '../protocol';
 import { dumps, type TransferContext } from '../reduction';
@@ -204,7 +203,7 @@ function retireStale(key: string): void {
 }
 
 /** Spares booting at once: all cores but one, so the program keeps a core while the pool refills. */
-const concurrency = () => Math.max(1, availableParallelism() - 1);
+const concurrency = () => Math.max(1, (require('node:os') as typeof import('node:os')).availableParallelism() - 1);
 
 function refillSoon(): void {
   if (refillTimer) return;

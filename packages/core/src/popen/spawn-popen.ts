@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
 import type { BootstrapMessage, ExitingMessage } from '../protocol';
 import { Sentinel, waitable, waitFor } from '../wait';
 import type { Popen } from './popen';
@@ -33,7 +32,7 @@ export class SpawnPopen implements Popen {
     });
     cp.on('exit', (code, signal) => {
       clearTimeout(grace);
-      this.#code = this.#hung ?? code ?? -(constants.signals[signal as NodeJS.Signals] ?? 0);
+      this.#code = this.#hung ?? code ?? -((require('node:os') as typeof import('node:os')).constants.signals[signal as NodeJS.Signals] ?? 0);
       this.sentinel.set();
     });
     // A child that dies before reading its start-up message makes the write fail; its exit code says why.
