@@ -1,3 +1,4 @@
+import { debug, info } from './log/logger';
 import { state, type ProcessLike } from './state';
 
 /**
@@ -11,7 +12,9 @@ let signalHooksInstalled = false;
 
 export function terminateDaemonicChildren(): void {
   for (const p of state.children) {
-    if (p.daemon && p.exitCode === null) p.terminate();
+    if (!p.daemon || p.exitCode !== null) continue;
+    info('calling terminate() for daemon %s', p.name);
+    p.terminate();
   }
 }
 
@@ -55,8 +58,15 @@ function onFatalSignal(sig: NodeJS.Signals): void {
 
 /** The child's end of run(): terminate daemonic children, then wait for the others. */
 export async function joinChildrenAtExit(): Promise<void> {
+  info('process shutting down');
   terminateDaemonicChildren();
-  await Promise.all([...state.children].map((p) => p.join()));
+  await Promise.all(
+    [...state.children].map((p) => {
+      info('calling join() for process %s', p.name);
+      return p.join();
+    }),
+  );
+  debug('running the remaining "atexit" finalizers');
 }
 
 const exitHooks: (() => Promise<void> | void)[] = [];
