@@ -10,6 +10,19 @@ let exitHookInstalled = false;
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let signalHooksInstalled = false;
 
+/** Python's `_exit_function` says it once, in the main process at exit as in a child after run(). */
+let shuttingDown = false;
+function shutdown(): void {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  info('process shutting down');
+}
+
+function atExit(): void {
+  shutdown();
+  terminateDaemonicChildren();
+}
+
 export function terminateDaemonicChildren(): void {
   for (const p of state.children) {
     if (!p.daemon || p.exitCode !== null) continue;
@@ -23,7 +36,7 @@ export function childStarted(p: ProcessLike): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // 'exit' runs on a natural end, process.exit() and an uncaught exception alike.
-    process.on('exit', terminateDaemonicChildren);
+    process.on('exit', atExit);
   }
   if (p.daemon) updateSignalHooks();
 }
@@ -58,7 +71,7 @@ function onFatalSignal(sig: NodeJS.Signals): void {
 
 /** The child's end of run(): terminate daemonic children, then wait for the others. */
 export async function joinChildrenAtExit(): Promise<void> {
-  info('process shutting down');
+  shutdown();
   terminateDaemonicChildren();
   await Promise.all(
     [...state.children].map((p) => {

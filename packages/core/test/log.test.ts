@@ -74,6 +74,7 @@ describe('getLogger() and logToStderr()', () => {
       '[DEBUG/MainProcess] Process-1 (pid N) ended with exit code 0',
       '[INFO/MainProcess] starting Process-2',
       '[DEBUG/MainProcess] Process-2 has pid N',
+      '[INFO/MainProcess] process shutting down',
       '[INFO/MainProcess] calling terminate() for daemon Process-2',
     ]);
   });

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { ProcessError } from '@multiproc/errors';
 import { state } from '../state';
 import { describe } from '../timeout';
-import { flush, now, record, startRecording, stopRecording, tracePrep } from './recorder';
+import { now, record, startRecording, stopRecording, tracePrep } from './recorder';
 
 /**
  * The trace file of the main process: `startTrace(file)` begins, `stopTrace()` (or this
@@ -56,7 +56,6 @@ function finish(): void {
   if (path === null) return;
   target = null;
   record({ ph: 'E', name: state.name, cat: 'process', ts: now() });
-  flush();
   stopRecording();
   const side = sideFile(path);
   let lines: string[] = [];
@@ -82,7 +81,13 @@ function finish(): void {
 /** `MULTIPROC_TRACE=file.json` in the main process's environment: tracing from the start. */
 export function traceFromEnv(): void {
   const file = process.env[ENV];
-  if (file && !(globalThis as any)[CHILD]) startTrace(file);
+  if (!file || (globalThis as any)[CHILD]) return;
+  try {
+    startTrace(file);
+  } catch (err) {
+    // Loading the package must not fail for it: the program runs, untraced, and says why.
+    process.emitWarning(`${ENV}=${file}: ${(err as Error).message}; the program runs without a trace`, 'MultiprocWarning');
+  }
 }
 
 export { tracePrep };

@@ -5,8 +5,10 @@ import { state } from '../state';
  * Recording trace events (Chrome trace event format), in every process of a traced program:
  * each appends its events, one JSON object a line, to one side file with O_APPEND writes (whole
  * lines, never interleaved), which the main process turns into the trace file at the end (see
- * file.ts). Off, nothing here runs: the packages' hot paths test a boolean of their own, which
- * `onTraceChange` keeps up to date.
+ * file.ts). Each event is written when it happens, before what it records (a message sent) can
+ * be seen by another process: a process killed a moment later has lost none of its events. Off,
+ * nothing here runs: the packages' hot paths test a boolean of their own, which `onTraceChange`
+ * keeps up to date.
  */
 
 /** What a child inherits: the side file to append to. */
@@ -31,12 +33,7 @@ export interface TraceEvent {
 
 let fd = -1;
 let events: string | null = null;
-let pending: string[] = [];
-let timer: NodeJS.Timeout | null = null;
 const listeners: ((on: boolean) => void)[] = [];
-/** How long an event may wait in memory: what a SIGKILL can take away. */
-const FLUSH_MS = 20;
-const FLUSH_COUNT = 512;
 
 export function tracing(): boolean {
   return fd >= 0;
@@ -68,13 +65,22 @@ export function flowId(text: string): number {
 }
 
 export function record(ev: TraceEvent): void {
-  if (fd < 0) return;
+  if (fd >= 0) write(line(ev) + '\n');
+}
+
+function line(ev: TraceEvent): string {
   ev.pid ??= process.pid;
   ev.tid ??= ev.pid;
   ev.ts ??= now();
-  pending.push(JSON.stringify(ev));
-  if (pending.length >= FLUSH_COUNT) flush();
-  else timer ??= setTimeout(flush, FLUSH_MS).unref();
+  return JSON.stringify(ev);
+}
+
+function write(text: string): void {
+  try {
+    writeSync(fd, text);
+  } catch {
+    // The side file is gone (the main process finished the trace): this process's events end here.
+  }
 }
 
 /**
@@ -82,21 +88,9 @@ export function record(ev: TraceEvent): void {
  * end sits inside the span, so viewers bind it to that span and not to the process's.
  */
 export function recordFlow(dir: 'out' | 'in', name: string, cat: string, id: number, args: Record<string, unknown>, ts = now(), dur = 2): void {
-  record({ ph: 'X', name, cat, ts, dur, args });
-  record(dir === 'out' ? { ph: 's', name: cat, cat, id, ts: ts + dur / 2 } : { ph: 'f', bp: 'e', name: cat, cat, id, ts: ts + dur / 2 });
-}
-
-export function flush(): void {
-  if (timer) clearTimeout(timer);
-  timer = null;
-  if (fd < 0 || pending.length === 0) return;
-  const text = pending.join('\n') + '\n';
-  pending = [];
-  try {
-    writeSync(fd, text);
-  } catch {
-    // The side file is gone (the main process finished the trace): this process's events end here.
-  }
+  if (fd < 0) return;
+  const flow: TraceEvent = dir === 'out' ? { ph: 's', name: cat, cat, id, ts: ts + dur / 2 } : { ph: 'f', bp: 'e', name: cat, cat, id, ts: ts + dur / 2 };
+  write(`${line({ ph: 'X', name, cat, ts, dur, args })}\n${line(flow)}\n`); // one write: never half an arrow
 }
 
 /** Starts appending to `file` (created by the main process); false when it cannot be opened. */
@@ -109,17 +103,13 @@ export function startRecording(file: string, create: boolean): boolean {
     return false; // the traced program has ended already
   }
   events = file;
-  if (!exitHook) process.on('exit', (exitHook = flush));
   record({ ph: 'M', name: 'process_name', args: { name: state.name } });
   record({ ph: 'M', name: 'thread_name', args: { name: state.name } });
   for (const fn of listeners) fn(true);
   return true;
 }
-let exitHook: (() => void) | null = null;
-
 export function stopRecording(): void {
   if (fd < 0) return;
-  flush();
   closeSync(fd);
   fd = -1;
   events = null;
