@@ -247,7 +247,7 @@ describe('Pool: workers and life', () => {
     const { code, stdout, stderr } = await runNode(fileURLToPath(new URL('./fixtures/logged.mjs', import.meta.url))).done;
     expect(code, stderr).toBe(0);
     const [first, second] = stdout.split(' ').map(Number);
-    const main = stderr.split('\n').filter((l) => l.startsWith('[DEBUG/MainProcess]') && !/connection|has pid|ended with/.test(l));
+    const main = stderr.split('\n').filter((l) => l.startsWith('[DEBUG/MainProcess]') && !/connection|has pid|\(pid \d+\) ended with/.test(l));
     expect(main).toEqual([
       '[DEBUG/MainProcess] added worker',
       '[DEBUG/MainProcess] added worker',

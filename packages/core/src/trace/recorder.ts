@@ -108,6 +108,7 @@ export function startRecording(file: string, create: boolean): boolean {
   for (const fn of listeners) fn(true);
   return true;
 }
+
 export function stopRecording(): void {
   if (fd < 0) return;
   closeSync(fd);
