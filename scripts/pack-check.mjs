@@ -11,7 +11,8 @@
 //     the same declarations, so a class from one is assignable to the same class from the other;
 //   - for the packages with files of their own loaded at run time (core's child entry and target
 //     check, queue's broker thread, pool's worker loop, the umbrella's copies of them, native's
-//     binary in prebuilds/, shared's and sync's objects reaching a child), run once.
+//     binary in prebuilds/, shared's and sync's objects reaching a child), run once; the umbrella
+//     also traced, its trace printed by its installed `multiproc` command.
 // One line per package; exit status 1 with what is wrong on any failure. Temp dirs are removed.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -226,8 +227,11 @@ q.close();
 await q.joinThread();
 `,
   // The umbrella's code starts children, workers and the broker thread from files of its own.
+  // Traced, and the trace rendered by the installed \`multiproc\` command (its "bin").
   multiproc: `
-import { Pool, Process, Queue } from 'multiproc';
+import { execFileSync } from 'node:child_process';
+import { Pool, Process, Queue, startTrace, stopTrace } from 'multiproc';
+startTrace('trace.json');
 const q = new Queue();
 const p = new Process({ target: async (q) => { await q.put('from the child'); }, args: [q] });
 p.start();
@@ -239,6 +243,9 @@ const got = (await pool.map((x) => x * 2, [1, 2, 3])).join();
 if (got !== '2,4,6') throw new Error('pool.map gave ' + got);
 pool.close();
 await pool.join();
+await stopTrace();
+const timeline = execFileSync('node_modules/.bin/multiproc', ['trace', 'trace.json', '--width', '80'], { encoding: 'utf8' });
+if (!/^Process-2 \\(pid \\d+\\) +\\|/m.test(timeline)) throw new Error('multiproc trace printed ' + timeline);
 `,
   '@multiproc/pool': `
 import { Pool } from '@multiproc/pool';

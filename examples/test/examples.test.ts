@@ -346,3 +346,21 @@ describe('demo', () => {
     expect(Number(seconds![1])).toBeLessThan(10);
   });
 });
+
+describe('logging', () => {
+  test('multiprocessing-log-to-stderr.ts: the child\'s life in order, each line naming its process', async () => {
+    const run = await runExample('multiprocessing-log-to-stderr.ts');
+    expectClean(run);
+    expect(run.lines).toEqual(['Doing some work']);
+    expect(run.stderr.trimEnd().split('\n').map((l) => l.replace(/pid \d+/, 'pid N'))).toEqual([
+      '[INFO/MainProcess] starting Process-1 (spawn)',
+      '[DEBUG/MainProcess] Process-1 has pid N',
+      '[INFO/Process-1] child process calling self.run()',
+      '[INFO/Process-1] process shutting down',
+      '[DEBUG/Process-1] running the remaining "atexit" finalizers',
+      '[INFO/Process-1] process exiting with exitcode 0',
+      '[DEBUG/MainProcess] Process-1 (pid N) ended with exit code 0',
+      '[INFO/MainProcess] process shutting down',
+    ]);
+  });
+});

@@ -9,5 +9,7 @@ import { join } from 'node:path';
 // and the target's modules compiled once. Node 20 has no such API.
 (require('node:module') as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
+// Core learns it runs in a child before it loads: MULTIPROC_TRACE in our environment is the parent's trace.
+(globalThis as Record<symbol, unknown>)[Symbol.for('multiproc.child')] = true;
 const { runChildProcess } = require(join(__dirname, 'internal.js')) as typeof import('./internal');
 void runChildProcess();

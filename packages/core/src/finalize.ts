@@ -1,3 +1,4 @@
+import { debug, info } from './log/logger';
 import { state, type ProcessLike } from './state';
 
 /**
@@ -9,9 +10,24 @@ let exitHookInstalled = false;
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let signalHooksInstalled = false;
 
+/** Python's `_exit_function` says it once, in the main process at exit as in a child after run(). */
+let shuttingDown = false;
+function shutdown(): void {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  info('process shutting down');
+}
+
+function atExit(): void {
+  shutdown();
+  terminateDaemonicChildren();
+}
+
 export function terminateDaemonicChildren(): void {
   for (const p of state.children) {
-    if (p.daemon && p.exitCode === null) p.terminate();
+    if (!p.daemon || p.exitCode !== null) continue;
+    info('calling terminate() for daemon %s', p.name);
+    p.terminate();
   }
 }
 
@@ -20,7 +36,7 @@ export function childStarted(p: ProcessLike): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // 'exit' runs on a natural end, process.exit() and an uncaught exception alike.
-    process.on('exit', terminateDaemonicChildren);
+    process.on('exit', atExit);
   }
   if (p.daemon) updateSignalHooks();
 }
@@ -55,8 +71,15 @@ function onFatalSignal(sig: NodeJS.Signals): void {
 
 /** The child's end of run(): terminate daemonic children, then wait for the others. */
 export async function joinChildrenAtExit(): Promise<void> {
+  shutdown();
   terminateDaemonicChildren();
-  await Promise.all([...state.children].map((p) => p.join()));
+  await Promise.all(
+    [...state.children].map((p) => {
+      info('calling join() for process %s', p.name);
+      return p.join();
+    }),
+  );
+  debug('running the remaining "atexit" finalizers');
 }
 
 const exitHooks: (() => Promise<void> | void)[] = [];

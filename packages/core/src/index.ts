@@ -6,6 +6,7 @@
  */
 import { registerErrorTransfer } from './error-transfer';
 import * as internal from './internal';
+import { traceFromEnv } from './trace/file';
 
 export { Process, currentProcess, activeChildren, type ProcessOptions } from './process';
 export { parentProcess, type ParentProcess } from './parent-process';
@@ -27,6 +28,24 @@ export {
   type RebuildContext,
 } from './reduction';
 export type { ModuleReference, Target } from './target/describe';
+export {
+  getLogger,
+  logToStderr,
+  NOTSET,
+  SUBDEBUG,
+  DEBUG,
+  INFO,
+  SUBWARNING,
+  WARNING,
+  ERROR,
+  CRITICAL,
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+  type LogSink,
+} from './log/logger';
+export { startTrace, stopTrace } from './trace/file';
+export { renderTimeline, type TimelineOptions } from './trace/timeline';
 
 /** Python's `cpu_count()`: how many processes can usefully run at once. */
 export function cpuCount(): number {
@@ -34,6 +53,7 @@ export function cpuCount(): number {
 }
 
 registerErrorTransfer();
+traceFromEnv();
 
 // What the other packages need of core goes under a symbol, not a name: @multiproc/core/internal
 // (dist/internal.js) hands it out from this bundle, so there is one copy of every module's state.

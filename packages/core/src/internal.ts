@@ -29,3 +29,6 @@ export { callerFile } from './process';
 export { stopForkserver } from './popen/spares';
 /** the child's entry point (dist/child.js) */
 export { runChildProcess } from './bootstrap/child';
+/** lifecycle log lines, and the trace's recording (the packages keep their hot-path boolean with onTraceChange) */
+export { debug as logDebug, info as logInfo, subDebug as logSubDebug } from './log/logger';
+export { onTraceChange, record as traceRecord, recordFlow as traceFlow, flowId as traceFlowId, now as traceNow } from './trace/recorder';

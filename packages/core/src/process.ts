@@ -1,6 +1,7 @@
 import { ProcessError } from '@multiproc/errors';
 import { inspect } from 'node:util';
 import { childEnded, childStarted } from './finalize';
+import { debug, info, logPrep } from './log/logger';
 import { CLOSED_MESSAGE, GUARD_MESSAGE } from './messages';
 import type { LaunchSpec, Popen } from './popen/popen';
 import { refuseUnknownOptions } from './options';
@@ -9,6 +10,7 @@ import { backendFor, getStartMethod } from './start-methods';
 import { authkey, state } from './state';
 import { checkTarget, describeClass, describeTarget, type Target } from './target/describe';
 import { describe, waitOptions, type WaitOptions } from './timeout';
+import { flowId, now, record, recordFlow, tracePrep, tracing } from './trace/recorder';
 import { waitable, type Sentinel } from './wait';
 
 export interface ProcessOptions {
@@ -145,16 +147,27 @@ export class Process {
         startMethod: method,
         target: describeTarget(this.#target, this.#callerFile),
         cls: Object.prototype.hasOwnProperty.call(cls, BUILTIN_CLASS) ? null : describeClass(cls),
+        log: logPrep(),
+        trace: tracePrep(),
       },
       dumpObject: (ctx) => dumps({ args: this.#args, kwargs: this.#kwargs, fields: { ...this } }, ctx, 'Process'),
       daemon: this.#daemon,
     };
+    // Before the launch: the child's own lines come after this one.
+    info('starting %s (%s)', this.#name, method);
+    const started = now();
     const popen = backend.launch(spec);
     this.#popen = popen;
     state.children.add(this);
     childStarted(this);
+    debug('%s has pid %d', this.#name, popen.pid);
+    // The arrow from this start to the child's row (its bootstrap ends it: see startFlow).
+    if (tracing()) recordFlow('out', `start ${this.#name}`, 'process', flowId(`start:${popen.pid}`), { pid: popen.pid, startMethod: method }, started, Math.max(2, now() - started));
     const off = popen.sentinel[waitable]().subscribe(() => {
       off();
+      // Told by the parent: a child killed by a signal records nothing itself.
+      if (tracing()) record({ ph: 'E', name: this.#name, cat: 'process', pid: popen.pid, args: { exitCode: popen.poll() } });
+      debug('%s (pid %d) ended with exit code %d', this.#name, popen.pid, popen.poll());
       childEnded(this);
     });
   }

@@ -4,6 +4,7 @@
  * all that finalize.ts's exit work asks of a child.
  */
 export interface ProcessLike {
+  readonly name: string;
   readonly daemon: boolean;
   readonly exitCode: number | null;
   terminate(): void;

@@ -6,12 +6,17 @@ import {
   dumps,
   encodePlain,
   FrameWriter,
+  logDebug,
   MAX_SKIP,
   messageContext,
+  onTraceChange,
   receivesWaiting,
   socketFd,
   socketOverHandle,
   takeHandle,
+  traceFlow,
+  traceFlowId,
+  traceRecord,
   waitable,
   waitFor,
   waitOptions,
@@ -46,6 +51,21 @@ const READ_STALL_MS = 0.5;
 const SMALL = 16 * 1024;
 
 const RESOLVED = Promise.resolve();
+
+/** Whether a trace is under way: the one test the hot paths pay when it is not. */
+let tracing = false;
+onTraceChange((on) => (tracing = on));
+
+/**
+ * What both ends of a Pipe share for the trace: the pair's key, which end this is, and how many
+ * messages each direction carried so far, so a send and its receive name the same arrow.
+ */
+export interface TraceLink {
+  key: string;
+  side: 0 | 1;
+  sent: number;
+  received: number;
+}
 
 /** Reads that are not into a big message's own buffer land here, and are copied out at once. */
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
@@ -88,6 +108,7 @@ export class Connection {
   #unsent: [kind: number, payload: Buffer, untilKernel: boolean, settle: (p: Promise<void>) => void][] = [];
   /** Transfers of this not-yet-attached socket to other processes still under way. */
   #lent = 0;
+  #link: TraceLink | null;
   /** Our messages: the first of a run of code at once, the run's next ones batched, big ones as they are. */
   #out = new FrameWriter(
     {
@@ -143,8 +164,16 @@ export class Connection {
    * `socket`: one to take over, one still to come, or a function making one that reads with the
    * `onread` it is given (a socket still connecting cannot be taken over).
    */
-  constructor(token: symbol, socket: Socket | Promise<Socket> | ((onread: object) => Socket), readable: boolean, writable: boolean, unread?: Uint8Array) {
+  constructor(
+    token: symbol,
+    socket: Socket | Promise<Socket> | ((onread: object) => Socket),
+    readable: boolean,
+    writable: boolean,
+    unread?: Uint8Array,
+    link: TraceLink | null = null,
+  ) {
     if (token !== INTERNAL) throw new TypeError('Connections are made by Pipe(), Listener.accept() and Client(), not with new');
+    this.#link = link;
     this.#readable = readable;
     this.#writable = writable;
     // What the previous owner had read of the stream and not received comes first.
@@ -320,6 +349,8 @@ export class Connection {
       const kept = untilKernel ? payload : Buffer.from(payload);
       return new Promise((resolve) => this.#unsent.push([kind, kept, untilKernel, resolve]));
     }
+    // Here, not above: a message sent before the socket existed comes back here when it does.
+    if (tracing) this.#traced('send', payload.length);
     let sent = RESOLVED;
     // A batched message is on its way: the batch leaves at the end of the tick, or before this
     // process's next receive spins (a round trip), or at exit.
@@ -532,6 +563,7 @@ export class Connection {
   /** The oldest message, for the receive with buffer `into`: bytes claimed in another's buffer are copied. */
   #take(into: Buffer | undefined): Frame {
     const frame = this.#shift();
+    if (tracing) this.#traced('recv', frame.payload.length);
     if (frame.payload !== this.#claimed) return frame;
     this.#claimed = null;
     return into && sameBytes(frame.payload, into) ? frame : { kind: frame.kind, payload: Buffer.from(frame.payload) };
@@ -553,12 +585,23 @@ export class Connection {
     return frame;
   }
 
+  /** A message in the trace: a span in this process's row, and its end of the arrow between the two. */
+  #traced(what: 'send' | 'recv', bytes: number): void {
+    const link = this.#link;
+    if (!link) return traceRecord({ ph: 'X', name: what, cat: 'pipe', dur: 2, args: { bytes } });
+    // A send from side s is the seq-th message of direction s; the peer receives it as such.
+    const dir = what === 'send' ? link.side : 1 - link.side;
+    const seq = what === 'send' ? link.sent++ : link.received++;
+    traceFlow(what === 'send' ? 'out' : 'in', what, 'pipe', traceFlowId(`pipe:${link.key}:${dir}:${seq}`), { bytes, pipe: link.key, seq });
+  }
+
   // ---- state
 
   /** Closes this end; the peer then receives EOF after the messages already sent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    logDebug('connection closed');
     this.#finishClose();
     this.#wake();
   }
@@ -620,7 +663,8 @@ export class Connection {
         },
       });
     }
-    return [REBUILD_ID, { handle, readable: this.#readable, writable: this.#writable, unread }];
+    // The trace's counts travel with the end: its next message continues the arrows' numbering.
+    return [REBUILD_ID, { handle, readable: this.#readable, writable: this.#writable, unread, link: this.#link }];
   }
 
   /** No more of the stream is read here (what was read is in the parser). */
@@ -675,6 +719,6 @@ function asBuffer(buf: unknown, what: string): Buffer {
 
 registerRebuilder(
   REBUILD_ID,
-  (st: { handle: unknown; readable: boolean; writable: boolean; unread?: Uint8Array }, ctx) =>
-    new Connection(INTERNAL, ctx.detachHandle(st.handle), st.readable, st.writable, st.unread),
+  (st: { handle: unknown; readable: boolean; writable: boolean; unread?: Uint8Array; link?: TraceLink | null }, ctx) =>
+    new Connection(INTERNAL, ctx.detachHandle(st.handle), st.readable, st.writable, st.unread, st.link ?? null),
 );

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type * as Net from 'node:net';
 import type { NetConnectOpts, Server, Socket } from 'node:net';
 import { join } from 'node:path';
+import { logDebug } from '@multiproc/core/internal';
 import { Connection, INTERNAL } from './connection';
 
 /**
@@ -22,6 +23,8 @@ interface Waiter {
 }
 
 let pairs: PairServer | null = null;
+/** Pipes made here: with our pid, the key both ends give their messages in a trace. */
+let made = 0;
 // node:net (with node:stream) costs ~2 ms to load: loaded by the first Pipe, not with the package.
 let net: typeof Net | undefined;
 const loadNet = (): typeof Net => (net ??= require('node:net') as typeof Net);
@@ -71,5 +74,10 @@ export function Pipe(duplex = true): [Connection, Connection] {
     });
     return socket;
   };
-  return [new Connection(INTERNAL, accepted, true, duplex), new Connection(INTERNAL, connecting, duplex, true)];
+  const key = `${process.pid}.${++made}`;
+  logDebug('connection created (pipe %s, %s)', key, duplex ? 'duplex' : 'one-way');
+  return [
+    new Connection(INTERNAL, accepted, true, duplex, undefined, { key, side: 0, sent: 0, received: 0 }),
+    new Connection(INTERNAL, connecting, duplex, true, undefined, { key, side: 1, sent: 0, received: 0 }),
+  ];
 }

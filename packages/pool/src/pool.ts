@@ -1,5 +1,5 @@
 import { cpuCount, getContext, type Context, type ModuleReference, type Process } from '@multiproc/core';
-import { callerFile, checkTarget, describeTarget, describeValue, refuseUnknownOptions, type TargetSpec } from '@multiproc/core/internal';
+import { callerFile, checkTarget, describeTarget, describeValue, logDebug, refuseUnknownOptions, type TargetSpec } from '@multiproc/core/internal';
 import { ProcessError } from '@multiproc/errors';
 import { Pipe, type Connection } from '@multiproc/pipe';
 import { isAbsolute, join } from 'node:path';
@@ -127,14 +127,16 @@ export class Pool {
 
   // ---- workers
 
-  #spawn(): void {
+  #spawn(): Worker {
     const [mine, theirs] = Pipe();
     const proc = new this.#ctx.Process({ target: WORKER_ENTRY, args: [theirs, this.#init], daemon: true, name: undefined });
     proc.start();
     theirs.close();
     const w: Worker = { proc, conn: mine, ready: false, fns: new Set(), inflight: [], sent: 0, reading: false, gone: false, closing: false, depth: MIN_DEPTH };
     this.#workers.add(w);
+    logDebug('added worker');
     void this.#read(w);
+    return w;
   }
 
   /** Reads from a worker while it owes the pool something (its 'ready', results): idle, nothing holds the process. */
@@ -187,7 +189,10 @@ export class Pool {
           ? new ProcessError(`the pool's initializer failed in a worker: ${errorText(w.initError)}`, { cause: w.initError })
           : new ProcessError(`a pool worker (pid ${w.proc.pid}) ended with exit code ${w.proc.exitCode} before it was ready; see its error above`, { cause });
         this.#failQueue(this.#startupFailure);
-      } else if (this.#state === RUN || this.#pending()) this.#spawn();
+      } else if (this.#state === RUN || this.#pending()) {
+        const next = this.#spawn();
+        logDebug('worker replaced: pid %d ended with exit code %d, pid %d takes its place', w.proc.pid, w.proc.exitCode, next.proc.pid);
+      }
     }
     this.#pump();
     this.#checkAllGone();
@@ -494,6 +499,7 @@ export class Pool {
 
   /** Python's `close()`: no new tasks; the workers exit once the queued ones are done. */
   close(): void {
+    logDebug('closing pool');
     if (this.#state === RUN) this.#state = CLOSE;
     this.#pump();
     this.#checkAllGone();
@@ -502,6 +508,7 @@ export class Pool {
   /** Python's `terminate()`: stops the workers now; unfinished tasks fail. */
   terminate(): void {
     if (this.#state === TERMINATE) return;
+    logDebug('terminating pool');
     this.#state = TERMINATE;
     const err = new ProcessError('the pool was terminated before this task finished');
     this.#failQueue(err);
@@ -517,6 +524,7 @@ export class Pool {
   /** Python's `join()`: after close() or terminate(), resolves once every worker has exited. */
   join(): Promise<void> {
     if (this.#state === RUN) throw new ProcessError('join(): the pool is still running; call close() or terminate() first (as in Python)');
+    logDebug('joining pool');
     if (this.#workers.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#allGone.push(resolve));
   }

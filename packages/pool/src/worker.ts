@@ -1,7 +1,11 @@
-import { loadTarget } from '@multiproc/core/internal';
+import { loadTarget, logDebug, onTraceChange, traceNow, traceRecord } from '@multiproc/core/internal';
 import type { Connection } from '@multiproc/pipe';
 import { pack } from './pack';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+
+/** Whether a trace is under way: the one test a chunk pays when it is not. */
+let tracing = false;
+onTraceChange((on) => (tracing = on));
 
 /**
  * A pool worker's life (Python's `multiprocessing.pool.worker`): run the initializer, then run
@@ -50,6 +54,7 @@ export async function poolWorker(conn: Connection, init: WorkerInit): Promise<vo
     } catch (err) {
       reply = ['err', chunk, err, (err as Error)?.name ?? 'Error', (ms = performance.now() - started)];
     }
+    if (tracing) traceRecord({ ph: 'X', name: `chunk ${chunk}`, cat: 'pool', ts: traceNow() - Math.round(ms * 1000), dur: Math.max(1, Math.round(ms * 1000)), args: { chunk, tasks: items.length, ok: reply[0] === 'ok' } });
     try {
       await conn.send(reply);
     } catch (err) {
@@ -59,7 +64,9 @@ export async function poolWorker(conn: Connection, init: WorkerInit): Promise<vo
     // After a long chunk, let the result go out before starting the next one (sends are
     // written at the end of a tick, and the next chunk would hold the tick).
     if (ms > 1) await new Promise(setImmediate);
-    if (init.maxtasks !== null && ++done >= init.maxtasks) break;
+    done++;
+    if (init.maxtasks !== null && done >= init.maxtasks) break;
   }
+  logDebug('worker exiting after %d tasks', done);
   conn.close();
 }

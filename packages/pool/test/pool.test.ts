@@ -243,6 +243,21 @@ describe('Pool: workers and life', () => {
     expect(pids[4]).toBe(pids[5]);
   });
 
+  it('logs its life at DEBUG: workers added and replaced, closing and joining', async () => {
+    const { code, stdout, stderr } = await runNode(fileURLToPath(new URL('./fixtures/logged.mjs', import.meta.url))).done;
+    expect(code, stderr).toBe(0);
+    const [first, second] = stdout.split(' ').map(Number);
+    const main = stderr.split('\n').filter((l) => l.startsWith('[DEBUG/MainProcess]') && !/connection|has pid|\(pid \d+\) ended with/.test(l));
+    expect(main).toEqual([
+      '[DEBUG/MainProcess] added worker',
+      '[DEBUG/MainProcess] added worker',
+      `[DEBUG/MainProcess] worker replaced: pid ${first} ended with exit code 0, pid ${second} takes its place`,
+      '[DEBUG/MainProcess] closing pool',
+      '[DEBUG/MainProcess] joining pool',
+    ]);
+    expect(stderr).toContain('[DEBUG/Process-1] worker exiting after 1 tasks');
+  });
+
   it('close() lets queued tasks finish; join() waits for the workers; nothing new is accepted', async () => {
     const pool = new Pool(2);
     expect(() => pool.join()).toThrow(/still running/);

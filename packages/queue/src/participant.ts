@@ -2,10 +2,11 @@ import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync 
 import type * as Net from 'node:net';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { abortError, decodeMessage, encodeMessage, FrameWriter } from '@multiproc/core/internal';
+import { abortError, decodeMessage, encodeMessage, FrameWriter, onTraceChange } from '@multiproc/core/internal';
 import { Empty, Full, ProcessError } from '@multiproc/errors';
 import { isOwnBroker } from './broker-thread';
 import { Fifo } from './fifo';
+import { tagItem, untagItem } from './trace';
 import { copyingOnRead, EMPTY, f64Frame, FrameReader, HEADER, handedFile, SEEN_BYTES, SIZE_BYTES, sizeOffset, T, frame, u32Frame, writeHanded, type QueueDescriptor } from './wire';
 
 // node:net costs ~2 ms to load: loaded by the first participant, not with the package.
@@ -49,6 +50,10 @@ interface Putter extends Waiter {
 const RESOLVED = Promise.resolve();
 /** A closed queue's error: for-await ends quietly on it. */
 export const CLOSED = Symbol('multiproc.queue.closed');
+
+/** Whether a trace is under way: the one test puts and gets pay when it is not. */
+let tracing = false;
+onTraceChange((on) => (tracing = on));
 
 
 /**
@@ -278,7 +283,8 @@ export class Participant {
 
   /** The frame type and payload for `obj`; a big one goes to a file now (copied, so the caller may change obj). */
   #encode(obj: unknown): [T, Buffer] {
-    const payload = encodeMessage(obj, 'put(obj)');
+    let payload = encodeMessage(obj, 'put(obj)');
+    if (tracing) payload = tagItem(payload);
     if (payload.length < SPILL_MIN) return [T.Item, payload];
     const name = `spill-${process.pid}-${spills++}`;
     writeFileSync(join(this.d.dir, name), payload, { mode: 0o600 });
@@ -373,11 +379,11 @@ export class Participant {
         if (!this.#closed && !this.#failure) this.#appendFrame(wantFrame(0, this.#handed, this.#urgentSent));
       });
     }
-    if (whole[4] !== T.Spilled) return decodeMessage(whole, HEADER);
+    if (whole[4] !== T.Spilled) return tracing ? decodeMessage(untagItem(whole.subarray(HEADER))) : decodeMessage(whole, HEADER);
     const file = join(this.d.dir, whole.toString('utf8', HEADER));
     const data = readFileSync(file);
     unlinkSync(file);
-    return decodeMessage(data);
+    return decodeMessage(tracing ? untagItem(data) : data);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { ProcessError } from '@multiproc/errors';
 import { reduce, type TransferContext, type Reduced } from '@multiproc/core';
-import { describeValue } from '@multiproc/core/internal';
+import { describeValue, logDebug } from '@multiproc/core/internal';
 import { newQueue } from './broker-thread';
 import { blockingOptions, waitArgs, type BlockingOptions } from './options';
 import { CLOSED, Participant } from './participant';
@@ -42,6 +42,8 @@ abstract class QueueBase {
 
   protected constructor(maxsize: number, joinable: boolean) {
     const d = arriving ?? newQueue(maxsize, joinable);
+    if (arriving) logDebug('queue %d arrived from another process', d.n);
+    else logDebug('queue %d created (maxsize %d)', d.n, d.maxsize);
     this.p = new Participant(d);
     here.set(keyOf(d), new WeakRef(this));
   }
@@ -61,6 +63,7 @@ abstract class QueueBase {
    * items the broker had sent ahead to this process go back to the queue for others.
    */
   close(): void {
+    if (!this.p.closed) logDebug('queue %d closed', this.p.d.n);
     this.p.close();
   }
 
@@ -127,6 +130,7 @@ export class Queue<T = unknown> extends QueueBase {
   /** Python's `join_thread()`: after close(), resolves once everything put here reached the queue. */
   joinThread(): Promise<void> {
     if (!this.p.closed) throw new ProcessError('joinThread(): call close() first (as in Python, joinThread() waits for a closed queue to flush)');
+    logDebug('Queue.join_thread()');
     return this.p.joined();
   }
 

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import { joinChildrenAtExit, runChildExitHooks } from '../finalize';
+import { info, takeLogPrep } from '../log/logger';
 import { socketOverFd } from '../node-internals';
 import { ParentProcess } from '../parent-process';
 import { Process, processInternals } from '../process';
@@ -8,6 +9,7 @@ import { isBootstrapMessage, SPARE_ENV, type BootstrapMessage, type ExitingMessa
 import { loads, type RebuildContext } from '../reduction';
 import { state } from '../state';
 import { loadTarget, TargetLoadError } from '../target/load';
+import { flowId, record, recordFlow, startRecording, tracing } from '../trace/recorder';
 import { Sentinel } from '../wait';
 import { writeStdioSynchronously } from './stdio';
 import { handlesArrived, listenForHandles, receiveHandle } from './late-handles';
@@ -49,6 +51,12 @@ export async function runChildProcess(): Promise<never> {
   state.startMethod = prep.startMethod;
   state.lineage = prep.lineage;
   state.parent = new ParentProcess(prep.parentName, prep.parentPid, watchParent());
+  takeLogPrep(prep.log);
+  if (prep.trace && startRecording(prep.trace.events, false)) {
+    // This row's span (the parent ends it when it sees this process end) and the start's arrow.
+    record({ ph: 'B', name: state.name, cat: 'process', args: { pid: process.pid, parentPid: prep.parentPid } });
+    recordFlow('in', 'bootstrap', 'process', flowId(`start:${process.pid}`), { startMethod: prep.startMethod });
+  }
 
   let code = 1;
   try {
@@ -76,6 +84,7 @@ export async function runChildProcess(): Promise<never> {
     processInternals.setTarget(self, target, args, kwargs);
     state.current = self;
     try {
+      info('child process calling self.run()');
       await self.run();
       code = typeof process.exitCode === 'number' ? process.exitCode : 0;
     } catch (err) {
@@ -87,6 +96,8 @@ export async function runChildProcess(): Promise<never> {
   }
   await joinChildrenAtExit();
   await runChildExitHooks();
+  info('process exiting with exitcode %d', code);
+  if (tracing()) record({ ph: 'i', name: 'exit', cat: 'process', s: 'p', args: { exitCode: code } });
   await flush(process.stdout);
   await flush(process.stderr);
   process.exit(code);

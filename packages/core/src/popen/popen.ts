@@ -1,4 +1,6 @@
+import type { LogPrep } from '../log/logger';
 import type { TransferContext } from '../reduction';
+import type { TracePrep } from '../trace/recorder';
 import type { TargetSpec } from '../target/spec';
 import type { Sentinel } from '../wait';
 
@@ -34,6 +36,10 @@ export interface PrepData {
   target: TargetSpec;
   /** The Process subclass to instantiate, when it is not Process itself. */
   cls: TargetSpec | null;
+  /** The logger's level and whether it writes to stderr (Python's `log_level`, `log_to_stderr`). */
+  log: LogPrep | null;
+  /** The trace this child records into, if one is under way. */
+  trace: TracePrep | null;
 }
 
 /** Everything a backend needs to start one child. */

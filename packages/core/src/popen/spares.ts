@@ -300,6 +300,8 @@ function sampleMessage(): BootstrapMessage {
     startMethod: 'forkserver',
     target: { kind: 'none' },
     cls: null,
+    log: null,
+    trace: null,
   };
   return { multiproc: 'bootstrap', prep, object: dumps({ args: [], kwargs: undefined, fields: {} }, NO_HANDLES), environ: { env: { ...process.env }, cwd: null } };
 }
