@@ -1,7 +1,9 @@
 // `npm run demo`: the library at work, in real processes, in about a second. Each step says which
 // piece of Python's multiprocessing it mirrors; docs/teaching.md explains what happens underneath.
-import { existsSync } from 'node:fs';
-import { Client, Listener, Pipe, Pool, Process, Queue, currentProcess, isMainModule } from 'multiproc';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Listener, Pipe, Pool, Process, Queue, currentProcess, isMainModule, renderTimeline, startTrace, stopTrace } from 'multiproc';
 
 const N = 200;
 
@@ -101,19 +103,39 @@ async function listenerStep() {
   console.log(`  the client hung up; listener closed, its socket file gone: ${!existsSync(listener.address)}`);
 }
 
-/** Step 5: the timeline of everything above. */
-function timelineStep() {
-  // TODO(trace): start a trace before step 1 and print its timeline here (renderTimeline).
+/**
+ * Records everything the steps do, from every process, into a trace file: the one named by
+ * MULTIPROC_TRACE (kept, for Perfetto or chrome://tracing), or a temporary one.
+ */
+function traceAll() {
+  if (process.env.MULTIPROC_TRACE) return { file: process.env.MULTIPROC_TRACE, keep: true };
+  const dir = mkdtempSync(join(tmpdir(), 'multiproc-demo-'));
+  const file = join(dir, 'trace.json');
+  startTrace(file);
+  return { file, keep: false, dir };
+}
+
+/** Step 5: the timeline of everything above, one row per process, from the trace. */
+async function timelineStep(trace) {
+  heading(5, 'Timeline — beyond Python: every start, exit, message, queue item and pool chunk, from the trace');
+  await stopTrace();
+  console.log(renderTimeline(trace.file, { width: Math.max(80, Math.min(process.stdout.columns ?? 100, 120)) }));
+  if (trace.keep) console.log(`  the trace is in ${trace.file}: open it in https://ui.perfetto.dev or chrome://tracing`);
+  else {
+    rmSync(trace.dir, { recursive: true, force: true });
+    console.log('  to keep the trace for Perfetto or chrome://tracing: MULTIPROC_TRACE=trace.json npm run demo');
+  }
 }
 
 if (isMainModule(import.meta)) {
   const started = performance.now();
+  const trace = traceAll();
   const me = currentProcess();
   console.log(`${me.name} (pid ${me.pid}) runs this behind isMainModule(import.meta), Python's if __name__ == '__main__':`);
   const items = await queueStep();
   const squares = await poolStep(items);
   await pipeStep(squares);
   await listenerStep();
-  timelineStep();
+  await timelineStep(trace);
   console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s; every child has ended`);
 }
