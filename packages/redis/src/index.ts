@@ -1,1 +1,1 @@
-export {};
+export { redis, RedisLocation, type RedisLocationOptions } from './location';
