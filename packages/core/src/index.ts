@@ -28,6 +28,17 @@ export {
   type RebuildContext,
 } from './reduction';
 export type { ModuleReference, Target } from './target/describe';
+export type {
+  QueueLike,
+  JoinableQueueLike,
+  PoolLike,
+  AsyncResultLike,
+  PoolTask,
+  MapOptions,
+  AsyncOptions,
+  BlockingOptions,
+  WaitArgument,
+} from './interfaces';
 
 /** Python's `cpu_count()`: how many processes can usefully run at once. */
 export function cpuCount(): number {

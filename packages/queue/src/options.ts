@@ -1,10 +1,7 @@
+import type { BlockingOptions } from '@multiproc/core';
 import { checkSignal, describeValue, refuseUnknownOptions, secondsToMs } from '@multiproc/core/internal';
 
-export interface BlockingOptions {
-  block?: boolean;
-  timeout?: number | null;
-  signal?: AbortSignal;
-}
+export type { BlockingOptions };
 
 export interface Parsed {
   block: boolean;
