@@ -106,6 +106,8 @@ export class RemotePool implements PoolLike {
     this.#reader = this.#connect('pool-results');
     this.#scripts = poolScripts(this.#cmd);
     this.#closed = new Promise((resolve) => (this.#markClosed = resolve));
+    // The first command: workers answer only registered callers, so this goes before any task.
+    this.#cmd.sadd(this.#keys.callers, this.#id).catch(() => {});
   }
 
   #connect(role: string): Redis {
@@ -118,17 +120,17 @@ export class RemotePool implements PoolLike {
     return client;
   }
 
-  /** (Re)connected: registers this caller, and fails what a restarted server forgot. */
+  /** Reconnected to a server that restarted (or failed over): it forgot the tasks, and this caller. */
   async #onReady(client: Redis): Promise<void> {
     if (client !== this.#cmd || this.#state === TERMINATE) return;
     try {
       const info = await client.info('server');
       const runId = /run_id:(\w+)/.exec(info)?.[1] ?? null;
       if (this.#runId !== null && runId !== this.#runId) {
+        await client.sadd(this.#keys.callers, this.#id);
         this.#failAll(new ProcessError(`the Redis server at ${this.location.display} restarted or failed over (its run_id changed): the tasks it held are gone; this task did not finish`));
       }
       this.#runId = runId;
-      await client.sadd(this.#keys.callers, this.#id);
     } catch {
       // Lost again: the next 'ready' tries again.
     }
@@ -248,6 +250,9 @@ export class RemotePool implements PoolLike {
   }
 
   #connectionError(err: unknown): ProcessError {
+    if (/WRONGTYPE/.test((err as Error)?.message)) {
+      return new ProcessError(`the key ${this.#keys.tasks} on ${this.location.display} holds something else than the task list of RemotePool '${this.name}': choose another name`, { cause: err });
+    }
     return new ProcessError(`lost the connection to Redis at ${this.location.display} (${(err as Error)?.message ?? err}); this task may not have finished`, { cause: err });
   }
 
