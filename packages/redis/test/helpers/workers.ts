@@ -13,6 +13,8 @@ export const TASKS = fileURLToPath(new URL('../fixtures/tasks.mjs', import.meta.
 export interface WorkerRun {
   id: string;
   run: Run;
+  /** Resolves once the worker wrote a line matching `match` on stderr (a handshake on what it logs). */
+  logged(match: RegExp): Promise<string>;
   /** SIGTERM (finish the claimed tasks, leave), twice with `hard` (fail them now); then the exit. */
   stop(hard?: boolean): Promise<{ code: number | null; stderr: string }>;
 }
@@ -22,10 +24,29 @@ export async function startWorker(url: string, options: { args?: string[]; authk
   const run = runNode(BIN, ['--redis', url, ...modules, '--processes', String(options.processes ?? 1), ...(options.args ?? [])], {
     env: { MULTIPROC_REDIS_AUTHKEY: options.authkey ?? 'test-key' },
   });
+  let stderr = '';
+  const waiters: { match: RegExp; resolve: (line: string) => void }[] = [];
+  run.child.stderr!.on('data', (d) => {
+    stderr += d;
+    for (const w of [...waiters]) {
+      const line = stderr.split('\n').find((l) => w.match.test(l));
+      if (line !== undefined) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
   const [, id] = await run.line(/^ready: worker (\S+)/);
   return {
     id,
     run,
+    logged: (match) =>
+      new Promise((resolve, reject) => {
+        const line = stderr.split('\n').find((l) => match.test(l));
+        if (line !== undefined) return resolve(line);
+        waiters.push({ match, resolve });
+        run.done.then(() => reject(new Error(`the worker ended before logging ${match}:\n${stderr}`)));
+      }),
     async stop(hard = false) {
       run.child.kill('SIGTERM');
       if (hard) run.child.kill('SIGTERM');
