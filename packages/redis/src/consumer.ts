@@ -250,6 +250,14 @@ export class Consumer {
 
   #sentAck = 0;
 
+  /** Sends the acknowledgement now (qsize() does, so the server's count is current after it). */
+  async acknowledge(): Promise<void> {
+    while (this.#taking) await this.#taking.catch(() => {});
+    if (this.#first || this.#sentAck === this.#handed) return;
+    this.#sentAck = this.#handed;
+    await this.t.scripts.ack(this.#k.held, this.#k.state, this.#handed);
+  }
+
   /** close(): pending gets fail, the read-ahead goes back to the front of the queue, the heartbeat stops. */
   close(err: Error): Promise<void> {
     this.#closed = true;

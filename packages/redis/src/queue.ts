@@ -205,20 +205,17 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
   put(obj: T, options?: BlockingOptions): Promise<void>;
   put(obj: T, block?: boolean, timeout?: number | null): Promise<void>;
   put(obj: T, block?: boolean | BlockingOptions, timeout?: number | null): Promise<void> {
-    try {
-      this.#check('put(obj)');
-      const o = blockingOptions(block, timeout, 'put(obj)');
-      const data = encodeItem(obj, 'put(obj)');
-      const earlier = this.#producer.takeError();
-      if (earlier) throw earlier;
-      if (o.signal?.aborted) throw o.signal.reason;
-      // Unbounded: no round trip before the first put (the flush opens the queue).
-      const maxsize = this.#maxsize;
-      if (maxsize === null) return this.#open().then((m) => this.#producer.put(data, m > 0, o.block, o.ms, o.signal, m));
-      return this.#producer.put(data, maxsize > 0, o.block, o.ms, o.signal, maxsize);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    // Wrong arguments, a closed queue, a value that cannot travel: thrown at the call, as locally.
+    this.#check('put(obj)');
+    const o = blockingOptions(block, timeout, 'put(obj)');
+    const data = encodeItem(obj, 'put(obj)');
+    const earlier = this.#producer.takeError();
+    if (earlier) return Promise.reject(earlier);
+    if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+    // Unbounded: no round trip before the first put (the flush opens the queue).
+    const maxsize = this.#maxsize;
+    if (maxsize === null) return this.#open().then((m) => this.#producer.put(data, m > 0, o.block, o.ms, o.signal, m));
+    return this.#producer.put(data, maxsize > 0, o.block, o.ms, o.signal, maxsize);
   }
 
   putNowait(obj: T): Promise<void> {
@@ -229,13 +226,9 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
   get(options?: BlockingOptions): Promise<T>;
   get(block?: boolean, timeout?: number | null): Promise<T>;
   get(block?: boolean | BlockingOptions, timeout?: number | null): Promise<T> {
-    try {
-      this.#check('get()');
-      const o = blockingOptions(block, timeout, 'get()');
-      return this.#consumerOf().get(o.block, o.ms, o.signal).then((data) => this.#decode(data));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    this.#check('get()');
+    const o = blockingOptions(block, timeout, 'get()');
+    return this.#consumerOf().get(o.block, o.ms, o.signal).then((data) => this.#decode(data));
   }
 
   #decode(data: Buffer): T {
@@ -255,9 +248,12 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
     this.#check('qsize()');
     await this.#open();
     await this.#producer.flushed();
-    const n = await this.#connection().client.llen(this.#keys.items).catch((err) => {
-      throw this.#failure(err, 'qsize()');
-    });
+    const n = await Promise.all([this.#consumer?.acknowledge(), this.#connection().client.llen(this.#keys.items)]).then(
+      ([, n]) => n,
+      (err) => {
+        throw this.#failure(err, 'qsize()');
+      },
+    );
     return n + (this.#consumer?.waiting ?? 0);
   }
 
@@ -291,11 +287,12 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
   }
 
   /** Python's `join_thread()`: after close(), resolves once everything put here is on the server (rejects if some could not be). */
-  async joinThread(): Promise<void> {
+  joinThread(): Promise<void> {
     if (!this.#closed) throw new ProcessError('joinThread(): call close() first (as in Python, joinThread() waits for a closed queue to flush)');
-    await this.#closing;
-    const err = this.#producer.takeError();
-    if (err) throw err;
+    return this.#closing!.then(() => {
+      const err = this.#producer.takeError();
+      if (err) throw err;
+    });
   }
 
   /** Python's `cancel_join_thread()`: kept for the API; a process here waits only for puts under way, as a pending call. */
