@@ -107,10 +107,11 @@ export class Producer {
       while (this.#buf.length > 0) {
         const batch = this.#buf.slice();
         for (const p of batch) p.inFlight = true;
-        const maxsize = await this.target.maxsize();
-        const bounded = maxsize > 0;
+        let maxsize = 0;
         let placed = 0;
         try {
+          maxsize = await this.target.maxsize();
+          const bounded = maxsize > 0;
           // Every slice at once: one connection keeps them in order.
           const counts = await Promise.all(sliced(batch, bounded ? batch.length : FLUSH_ITEMS).map((s) => this.target.push(s.map((p) => p.data))));
           placed = counts.reduce((a, b) => a + b, 0);
