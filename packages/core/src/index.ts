@@ -38,6 +38,8 @@ export type {
   AsyncOptions,
   BlockingOptions,
   WaitArgument,
+  QueueContextLike,
+  ContextLike,
 } from './interfaces';
 
 /** Python's `cpu_count()`: how many processes can usefully run at once. */

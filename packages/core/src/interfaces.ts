@@ -96,3 +96,14 @@ export interface PoolLike {
   join(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
+
+/** What code that takes a context uses to make queues: `getContext()` and `remoteContext(redis(url))` both give it. */
+export interface QueueContextLike {
+  Queue: new <T = unknown>(maxsize?: number) => QueueLike<T>;
+  JoinableQueue: new <T = unknown>(maxsize?: number) => JoinableQueueLike<T>;
+}
+
+/** A context with pools too. */
+export interface ContextLike extends QueueContextLike {
+  Pool: new (processes?: number | null | { processes?: number | null }) => PoolLike;
+}

@@ -20,6 +20,8 @@ export { encodeMessage, decodeMessage } from './codec';
 export { secondsToMs, waitOptions, checkSignal, abortError, describe as describeValue } from './timeout';
 /** the one shape of the error for an option a call does not take */
 export { refuseUnknownOptions } from './options';
+/** how a queue (local or remote) reads (block, timeout) or { block, timeout, signal } */
+export { blockingOptions, waitArgs, type Parsed as ParsedBlocking } from './blocking-options';
 /** how @multiproc/pool ships task functions, as Process ships its target */
 export { checkTarget, describeTarget } from './target/describe';
 export { loadTarget } from './target/load';

@@ -1,8 +1,7 @@
 import { ProcessError } from '@multiproc/errors';
-import { reduce, type JoinableQueueLike, type QueueLike, type TransferContext, type Reduced } from '@multiproc/core';
-import { describeValue } from '@multiproc/core/internal';
+import { reduce, type BlockingOptions, type JoinableQueueLike, type QueueLike, type TransferContext, type Reduced } from '@multiproc/core';
+import { blockingOptions, describeValue, waitArgs } from '@multiproc/core/internal';
 import { newQueue } from './broker-thread';
-import { blockingOptions, waitArgs, type BlockingOptions } from './options';
 import { CLOSED, Participant } from './participant';
 import type { QueueDescriptor } from './wire';
 

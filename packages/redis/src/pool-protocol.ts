@@ -8,7 +8,7 @@
 import type Redis from 'ioredis';
 import type { RedisLocation } from './location';
 import { mac, MAC_BYTES, verify } from './sign';
-import { decode, encode } from './transfer';
+import { decodeItem as decode, encodeItem as encode } from './transfer';
 
 export const CALLER_ID_BYTES = 16;
 export const HEADER_BYTES = 32;
@@ -88,12 +88,12 @@ export function decodeTask(key: Buffer, frame: Buffer): { caller: string; header
 
 /** Encodes one result, alone: throws (a TypeError) when it cannot be sent. */
 export function encodeResult(result: ResultPayload): Buffer {
-  return Buffer.from(encode(result, 'the result'));
+  return encode(result, 'the result');
 }
 
 /** Results (each from encodeResult) in one frame, bound to their caller: sent to another, it does not verify. */
 export function resultFrame(key: Buffer, caller: string, results: Buffer[]): Buffer {
-  const payload = Buffer.from(encode(results, 'the results'));
+  const payload = encode(results, 'the results');
   return Buffer.concat([Buffer.from('R'), mac(key, 'result', Buffer.from(caller, 'latin1'), payload), payload]);
 }
 

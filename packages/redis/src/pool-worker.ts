@@ -8,13 +8,14 @@ import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type Redis from 'ioredis';
-import { startHeartbeat, type Heartbeat } from './heartbeat';
+import { open } from './clients';
+import { startHeartbeat } from './heartbeat';
 import { redis, type RedisLocation } from './location';
 import { decodeTask, encodeResult, HEADER_BYTES, resultFrame, poolKeys, poolScripts, type PoolKeys, type PoolScripts, type ResultPayload, type TaskPayload } from './pool-protocol';
 import { fileHash, shortHash } from './task-module';
 
 export interface PoolWorkerOptions {
-  /** The server's URL (the heartbeat thread connects to it on its own). */
+  /** The server's URL. */
   url: string;
   /** Default: env MULTIPROC_REDIS_AUTHKEY. */
   authkey?: Buffer | string;
@@ -57,8 +58,7 @@ export class PoolWorker {
   #cmd: Redis;
   #blocker: Redis;
   #scripts: PoolScripts;
-  #heartbeat: Heartbeat | null = null;
-  #url: string;
+  #stopHeartbeat: (() => void) | null = null;
   #intervalMs: number;
   #lapseMs: number;
   #log: (line: string) => void;
@@ -105,11 +105,12 @@ export class PoolWorker {
     this.#lapseMs = Math.round(lapse * 1000);
     this.#log = options.log ?? ((line) => console.error(line));
     this.#pool = new Pool({ processes: this.#processes });
-    this.#cmd = this.location.connect('worker');
-    this.#blocker = this.location.connect('worker-claims');
-    for (const c of [this.#cmd, this.#blocker]) c.on('error', () => {});
+    // Retrying for ever: a worker waits out a server that is away, however long.
+    this.#cmd = open(this.location, 'worker', { maxRetriesPerRequest: null });
+    this.#blocker = open(this.location, 'worker-claims', { maxRetriesPerRequest: null });
     this.#scripts = poolScripts(this.#cmd);
-    this.#url = options.url;
+    // Back after the server restarted (or failed over): registered again.
+    this.#cmd.on('ready', () => void (this.#stopHeartbeat && this.#register().catch(() => {})));
   }
 
   /** What the reaper and RemotePool see of this worker. */
@@ -119,10 +120,15 @@ export class PoolWorker {
 
   /** Registers this worker and starts serving; resolves once it is registered. */
   async start(): Promise<void> {
-    const registration = { key: this.#keys.workers, field: this.id, value: this.info };
-    await this.#cmd.multi().set(this.#keys.alive(this.id), '1', 'PX', this.#lapseMs).hset(registration.key, registration.field, registration.value).exec();
-    this.#heartbeat = startHeartbeat({ url: this.#url, key: this.#keys.alive(this.id), intervalMs: this.#intervalMs, lapseMs: this.#lapseMs, hash: registration });
+    await this.#register();
+    // From a thread: a busy main thread (a long synchronous load, say) is not taken for a dead worker.
+    this.#stopHeartbeat = startHeartbeat(this.location, this.#keys.alive(this.id), { interval: this.#intervalMs / 1000, lapse: this.#lapseMs / 1000 });
     this.#loop = this.#claimLoop();
+  }
+
+  /** The heartbeat key (made here; the thread only extends it) and the entry reapers look at. */
+  #register(): Promise<unknown> {
+    return this.#cmd.multi().set(this.#keys.alive(this.id), '1', 'PX', this.#lapseMs).hset(this.#keys.workers, this.id, this.info).exec();
   }
 
   describe(): string {
@@ -287,8 +293,7 @@ export class PoolWorker {
     this.#pool.close();
     await this.#pool.join();
     await this.#flushing;
-    // Stopped first: a beat after the unregistering would register this worker again.
-    await this.#heartbeat?.stop();
+    this.#stopHeartbeat?.();
     try {
       await this.#scripts.giveBack(this.#keys.claimed(this.id), this.#keys.tasks);
       await this.#cmd.multi().hdel(this.#keys.workers, this.id).del(this.#keys.alive(this.id)).exec();

@@ -3,10 +3,11 @@
 // this pool's own reply list. Every task and result is signed with the location's authkey.
 import { cpuCount, type AsyncOptions, type MapOptions, type ModuleReference, type PoolLike, type PoolTask } from '@multiproc/core';
 import { callerFile, checkTarget, describeValue, refuseUnknownOptions } from '@multiproc/core/internal';
-import { ProcessError } from '@multiproc/errors';
+import { AuthenticationError, ProcessError } from '@multiproc/errors';
 import { AsyncResult } from '@multiproc/pool';
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
+import { open } from './clients';
 import { redis, RedisLocation } from './location';
 import { decodeReply, encodeTask, poolKeys, poolScripts, type Mode, type PoolKeys, type PoolScripts, type TaskModule } from './pool-protocol';
 import { taskModule } from './task-module';
@@ -110,12 +111,9 @@ export class RemotePool implements PoolLike {
     this.#cmd.sadd(this.#keys.callers, this.#id).catch(() => {});
   }
 
+  /** Unref'd: an idle pool does not keep the program alive (a busy one does, with #keepAlive). */
   #connect(role: string): Redis {
-    const client = this.location.connect(role);
-    // Reported through the calls that fail; without a listener ioredis would print each retry.
-    client.on('error', () => {});
-    // An idle pool does not keep the program alive (a busy one does, with #keepAlive).
-    client.on('connect', () => (client as any).stream?.unref?.());
+    const client = open(this.location, role);
     client.on('ready', () => void this.#onReady(client));
     return client;
   }
@@ -249,7 +247,10 @@ export class RemotePool implements PoolLike {
     } else this.#failed(chunk, err);
   }
 
-  #connectionError(err: unknown): ProcessError {
+  #connectionError(err: unknown): Error {
+    if (/NOAUTH|WRONGPASS|invalid password/i.test((err as Error)?.message)) {
+      return new AuthenticationError(`RemotePool '${this.name}': the Redis server at ${this.location.display} refused the connection; check the password in the URL`, { cause: err });
+    }
     if (/WRONGTYPE/.test((err as Error)?.message)) {
       return new ProcessError(`the key ${this.#keys.tasks} on ${this.location.display} holds something else than the task list of RemotePool '${this.name}': choose another name`, { cause: err });
     }
@@ -476,16 +477,16 @@ export class RemotePool implements PoolLike {
     if (this.#shutdownStarted) return;
     this.#shutdownStarted = true;
     this.#reader.disconnect();
-      if (this.#cmd.status === 'ready') {
-        try {
-          await this.#cmd.srem(this.#keys.callers, this.#id);
-          if (this.#state === TERMINATE) await this.#scripts.drop(this.#keys.tasks, this.#id);
-          await this.#cmd.del(this.#keys.replies(this.#id));
-        } catch {
-          // The server went away: nothing of ours to take off.
-        }
+    if (this.#cmd.status === 'ready') {
+      try {
+        await this.#cmd.srem(this.#keys.callers, this.#id);
+        if (this.#state === TERMINATE) await this.#scripts.drop(this.#keys.tasks, this.#id);
+        await this.#cmd.del(this.#keys.replies(this.#id));
+      } catch {
+        // The server went away: nothing of ours to take off.
       }
-      this.#cmd.disconnect();
+    }
+    this.#cmd.disconnect();
     this.#markClosed();
   }
 

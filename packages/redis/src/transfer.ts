@@ -1,27 +1,29 @@
-// Values between machines, with the library's transfer protocol: plain data by its fast encoder,
-// the rest by structured clone with reducers, so errors of its classes keep their class. What
-// only means something on this machine (a Connection's socket, say) is refused at the call.
-import { decode as decodeValue, dumps, encodePlain } from '@multiproc/core/internal';
+// How an item becomes bytes on the server and back: the library's transfer protocol (plain data
+// by the fast encoder, the rest by structured clone with reducers: errors keep their class, a
+// RedisQueue travels by name), in a context that refuses what cannot reach another machine.
+import type { RebuildContext, TransferContext } from '@multiproc/core';
+import { decode, dumps, encodePlain } from '@multiproc/core/internal';
 
-const REMOTE = {
-  kind: 'message' as const,
-  duplicateForChild(): never {
-    throw new TypeError('it holds an OS handle (a Connection, a socket, a lock…), which cannot cross machines; send plain data instead');
+const remote: TransferContext & RebuildContext = {
+  kind: 'message',
+  remote: true,
+  duplicateForChild() {
+    throw new TypeError(
+      'a Connection (or another OS handle) cannot be sent through Redis: it is a socket of this machine. ' +
+        'Send plain data, or a RedisQueue to talk back.',
+    );
+  },
+  detachHandle() {
+    throw new TypeError('an OS handle arrived through Redis: the message was not made by this library');
   },
 };
 
-const REBUILD = {
-  kind: 'message' as const,
-  detachHandle(): never {
-    throw new TypeError('a message from Redis cannot carry an OS handle');
-  },
-};
-
-/** The encoded value; may be a view of a scratch buffer, valid until the next call: copy it at once. */
-export function encode(value: unknown, what: string): Buffer {
-  return encodePlain(value) ?? dumps(value, REMOTE, what);
+/** The bytes of `obj` (a copy: the fast encoder reuses its buffer). */
+export function encodeItem(obj: unknown, what: string): Buffer {
+  const plain = encodePlain(obj);
+  return plain ? Buffer.from(plain) : dumps(obj, remote, what);
 }
 
-export function decode(buf: Buffer): unknown {
-  return decodeValue(buf, REBUILD);
+export function decodeItem(data: Buffer): unknown {
+  return decode(data, remote, 0);
 }

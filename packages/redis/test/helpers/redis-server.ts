@@ -50,8 +50,8 @@ function launch(args: string[]): Promise<ChildProcess> {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk;
-      // The server's own handshake: it prints this once it accepts connections ("Ready to accept
-      // connections tcp", or "…now ready to accept connections at <socket>" with no port).
+      // The server's own handshake, once it accepts connections: "Ready to accept connections tcp",
+      // or with no port "The server is now ready to accept connections at <socket>".
       if (/ready to accept connections/i.test(out)) {
         child.stdout!.removeAllListeners('data');
         child.stdout!.resume();

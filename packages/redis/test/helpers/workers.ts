@@ -50,6 +50,9 @@ export async function startWorker(url: string, options: { args?: string[]; authk
     async stop(hard = false) {
       run.child.kill('SIGTERM');
       if (hard) run.child.kill('SIGTERM');
+      // A safety net, not a handshake: a worker stuck in a task must not outlive the test file.
+      const stuck = setTimeout(() => run.child.kill('SIGKILL'), 10_000);
+      void run.done.then(() => clearTimeout(stuck));
       const { code, stderr } = await run.done;
       return { code, stderr };
     },

@@ -1,7 +1,7 @@
-import type { BlockingOptions } from '@multiproc/core';
-import { checkSignal, describeValue, refuseUnknownOptions, secondsToMs } from '@multiproc/core/internal';
-
-export type { BlockingOptions };
+// How every queue (local or remote) reads its put/get/join arguments, so both answer alike.
+import type { BlockingOptions } from './interfaces';
+import { refuseUnknownOptions } from './options';
+import { checkSignal, describe as describeValue, secondsToMs } from './timeout';
 
 export interface Parsed {
   block: boolean;
