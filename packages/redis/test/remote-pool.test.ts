@@ -75,6 +75,21 @@ describe.runIf(redisAvailable())('RemotePool', () => {
     }
   });
 
+  it('a chunk whose process dies runs again when retries are asked for (capped), and fails as locally when not', async () => {
+    const w = await startWorker(server.url, { args: ['--pool', 'retries'] });
+    try {
+      await using once = pool('retries');
+      expect(await once.apply(t('killOnce'), [join(dir, 'a'), 7]).catch((e) => e)).toBeInstanceOf(ProcessError);
+      await using retrying = pool('retries', { retries: 1 });
+      expect(await retrying.apply(t('killOnce'), [join(dir, 'b'), 7])).toBe(7);
+      // A task that always kills its process fails after its retries.
+      await using twice = pool('retries', { retries: 2 });
+      await expect(twice.apply(t('killSelf'), ['SIGKILL'])).rejects.toThrow(/ended with exit code -9/);
+    } finally {
+      await w.stop();
+    }
+  });
+
   it('a name whose key holds something else gives a clear error', async () => {
     const client = new Redis({ path: server.socket });
     await client.set('multiproc:pool:clash:tasks', 'a string');

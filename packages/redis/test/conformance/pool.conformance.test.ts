@@ -1,49 +1,47 @@
-// The local Pool's tests (packages/pool/test/pool.test.ts), run on the local Pool and on a
-// RemotePool served by two real worker commands: one API, the same results and errors.
+// One suite, two engines: the local Pool's tests (packages/pool/test/pool.test.ts), run through
+// a context — `new ctx.Pool(processes)` — on the local Pool and on a RemotePool served by two real
+// worker commands: one API, the same results and errors.
+import type { ContextLike, PoolLike } from '@multiproc/core';
 import { Full, ProcessError, TimeoutError } from '@multiproc/errors';
-import type { PoolLike } from '@multiproc/core';
-import { AsyncResult, Pool } from '@multiproc/pool';
+import '@multiproc/pool';
+import { AsyncResult } from '@multiproc/pool';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redis, RemotePool } from '../src';
-import { redisAvailable, startRedis, type RedisServer } from './helpers/redis-server';
-import { startWorker, TASKS, type WorkerRun } from './helpers/workers';
+import type { RemoteContext } from '../../src';
+import { startWorker, TASKS, type WorkerRun } from '../helpers/workers';
+import { conformanceContexts } from './contexts';
 
 const t = (name: string) => ({ module: pathToFileURL(TASKS), export: name });
 
-interface Kind {
-  name: string;
-  /** A pool planned for `processes` workers; `retries` for the remote one. */
-  make(processes: number, options?: { retries?: number }): PoolLike;
-}
+// The key RemotePools sign with (redis(url) reads it); the workers get the same.
+process.env.MULTIPROC_REDIS_AUTHKEY = 'test-key';
 
-const local: Kind = { name: 'local Pool', make: (processes) => new Pool(processes) };
-
-let server: RedisServer;
-let workers: WorkerRun[] = [];
-const remote: Kind = {
-  name: 'RemotePool',
-  make: (processes, options) => new RemotePool({ location: redis(server.url, { authkey: 'test-key' }), processes, ...options }),
-};
-
-const kinds = redisAvailable() ? [local, remote] : [local];
-
-beforeAll(async () => {
-  if (kinds.length === 1) return;
-  server = await startRedis();
-  // Two worker commands of two processes each: chunks spread over machines (here, processes).
-  workers = await Promise.all([startWorker(server.url, { processes: 2 }), startWorker(server.url, { processes: 2 })]);
+const kinds = conformanceContexts().map((c) => {
+  let workers: WorkerRun[] = [];
+  return {
+    name: c.name,
+    make: (processes: number): PoolLike => new (c.ctx as unknown as ContextLike).Pool(processes),
+    async setup() {
+      await c.setup();
+      if (c.name !== 'redis') return;
+      // Two worker commands of two processes each: chunks spread over "machines".
+      const url = (c.ctx as unknown as RemoteContext).location.display;
+      workers = await Promise.all([startWorker(url, { processes: 2 }), startWorker(url, { processes: 2 })]);
+    },
+    async teardown() {
+      for (const w of workers) expect((await w.stop()).code).toBe(0);
+      await c.teardown();
+    },
+  };
 });
 
-afterAll(async () => {
-  for (const w of workers) expect((await w.stop()).code).toBe(0);
-  await server?.stop();
-});
+describe.each(kinds)('Pool conformance: $name', (kind) => {
+  beforeAll(() => kind.setup());
+  afterAll(() => kind.teardown());
 
-describe.each(kinds)('$name: results', (kind) => {
   it('map, starmap, apply, and their async forms, in input order', async () => {
     await using pool = kind.make(2);
     expect(await pool.map(t('square'), [1, 2, 3, 4, 5])).toEqual([1, 4, 9, 16, 25]);
@@ -115,9 +113,7 @@ describe.each(kinds)('$name: results', (kind) => {
     expect(pulled).toBeLessThan(1000 + 2 * 256 + 2 * 40);
     expect(await pool.apply(t('square'), [12])).toBe(144);
   });
-});
 
-describe.each(kinds)('$name: errors and faults', (kind) => {
   it("a task's error arrives as the same error (class, message, stack), and the pool goes on", async () => {
     await using pool = kind.make(2);
     const err = await pool.map(t('fail'), [1, 2, 3], 1).catch((e: any) => e);
@@ -183,9 +179,7 @@ describe.each(kinds)('$name: errors and faults', (kind) => {
     await expect(pool.map(t('square'), [1, () => 2] as any)).rejects.toThrow(/cannot be sent/);
     expect(await pool.apply(t('square'), [5])).toBe(25);
   });
-});
 
-describe.each(kinds)('$name: life', (kind) => {
   it('close() lets queued tasks finish; join() waits; nothing new is accepted', async () => {
     const pool = kind.make(2);
     expect(() => pool.join()).toThrow(/still running/);
@@ -205,23 +199,5 @@ describe.each(kinds)('$name: life', (kind) => {
     expect(() => pool.map(t('square'), [1], { chunksize: 0 })).toThrow(/chunksize/);
     pool.terminate();
     await pool.join();
-  });
-});
-
-describe.runIf(kinds.length > 1)('RemotePool: retries', () => {
-  it('a chunk whose process dies runs again when retries are asked for, and fails as locally when not', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'multiproc-retry-'));
-    try {
-      await using once = remote.make(1);
-      const err: any = await once.apply(t('killOnce'), [join(dir, 'a'), 7]).catch((e: any) => e);
-      expect(err).toBeInstanceOf(ProcessError);
-      await using retrying = remote.make(1, { retries: 1 });
-      expect(await retrying.apply(t('killOnce'), [join(dir, 'b'), 7])).toBe(7);
-      // Capped: a task that always kills its process fails after the retries.
-      await using twice = remote.make(1, { retries: 2 });
-      await expect(twice.apply(t('killSelf'), ['SIGKILL'])).rejects.toThrow(/ended with exit code -9/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });
