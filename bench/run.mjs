@@ -17,6 +17,7 @@ import pipeWorkloads from './workloads/pipe.mjs';
 import poolWorkloads from './workloads/pool.mjs';
 import processWorkloads from './workloads/process.mjs';
 import queueWorkloads from './workloads/queue.mjs';
+import remotePoolWorkloads from './workloads/remote-pool.mjs';
 import sharedWorkloads from './workloads/shared.mjs';
 import syncWorkloads from './workloads/sync.mjs';
 
@@ -69,7 +70,7 @@ const size = opts.smoke ? SMOKE : FULL;
 const rounds = Math.max(1, Number(opts.rounds) || 1);
 const only = opts.only?.split(',').map((s) => s.trim());
 
-const all = () => [...processWorkloads(size), ...pipeWorkloads(size), ...queueWorkloads(size), ...poolWorkloads(size), ...sharedWorkloads(size), ...syncWorkloads(size)];
+const all = () => [...processWorkloads(size), ...pipeWorkloads(size), ...queueWorkloads(size), ...poolWorkloads(size), ...remotePoolWorkloads(size), ...sharedWorkloads(size), ...syncWorkloads(size)];
 let workloads = all();
 if (only) workloads = workloads.filter((w) => only.some((o) => w.metric === o || w.metric.startsWith(`${o}[`) || w.python === o));
 if (!workloads.length) {

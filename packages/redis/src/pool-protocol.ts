@@ -5,6 +5,7 @@
 // header in the clear so that the scripts can tell whose it is; a result frame is
 // `'R' | MAC | payload`, the results a worker finished for one caller since its last batch; a lost notice, written by the reaper for a task whose worker stopped
 // heartbeating, is `'L' | worker id | '\n' | the task frame` (the task's own MAC vouches for it).
+import type { Packed } from '@multiproc/pool/internal';
 import type Redis from 'ioredis';
 import type { RedisLocation } from './location';
 import { mac, MAC_BYTES, verify } from './sign';
@@ -56,13 +57,14 @@ export interface TaskPayload {
   attempt: number;
   task: TaskModule;
   mode: Mode;
-  /** map/star: the items; apply: the one argument list. */
-  items: unknown[];
+  /** map/star: the items (long runs of numbers packed, as the local pool sends them); apply: the one argument list. */
+  items: Packed;
   kwargs: object | undefined;
 }
 
 export type ResultPayload =
-  | { chunk: number; attempt: number; ok: true; value: unknown }
+  /** `value`: the chunk's results (packed when long and all numbers). */
+  | { chunk: number; attempt: number; ok: true; value: Packed }
   /** `lost`: the process that ran it died (the caller may retry it). */
   | { chunk: number; attempt: number; ok: false; error: unknown; name: string; lost: boolean };
 
@@ -91,10 +93,29 @@ export function encodeResult(result: ResultPayload): Buffer {
   return encode(result, 'the result');
 }
 
-/** Results (each from encodeResult) in one frame, bound to their caller: sent to another, it does not verify. */
+/**
+ * Results (each from encodeResult, each after its u32 length) in one frame, bound to their
+ * caller: sent to another, it does not verify.
+ */
 export function resultFrame(key: Buffer, caller: string, results: Buffer[]): Buffer {
-  const payload = encode(results, 'the results');
+  const parts: Buffer[] = [];
+  for (const r of results) {
+    const n = Buffer.allocUnsafe(4);
+    n.writeUInt32LE(r.length);
+    parts.push(n, r);
+  }
+  const payload = Buffer.concat(parts);
   return Buffer.concat([Buffer.from('R'), mac(key, 'result', Buffer.from(caller, 'latin1'), payload), payload]);
+}
+
+function splitResults(payload: Buffer): ResultPayload[] {
+  const out: ResultPayload[] = [];
+  for (let at = 0; at < payload.length; ) {
+    const n = payload.readUInt32LE(at);
+    out.push(decode(payload.subarray(at + 4, at + 4 + n)) as ResultPayload);
+    at += 4 + n;
+  }
+  return out;
 }
 
 export type Reply = { kind: 'results'; results: ResultPayload[] } | { kind: 'lost'; worker: string; task: TaskPayload } | { kind: 'forged' };
@@ -103,7 +124,7 @@ export function decodeReply(key: Buffer, caller: string, frame: Buffer): Reply {
   if (frame[0] === 0x52 /* R */ && frame.length > 1 + MAC_BYTES) {
     const payload = frame.subarray(1 + MAC_BYTES);
     if (!verify(key, 'result', frame.subarray(1, 1 + MAC_BYTES), Buffer.from(caller, 'latin1'), payload)) return { kind: 'forged' };
-    return { kind: 'results', results: (decode(payload) as Buffer[]).map((r) => decode(r) as ResultPayload) };
+    return { kind: 'results', results: splitResults(payload) };
   }
   if (frame[0] === 0x4c /* L */) {
     const nl = frame.indexOf(0x0a);

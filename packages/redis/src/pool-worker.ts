@@ -3,6 +3,7 @@
 // as one chunk of the local Pool, and acknowledges and answers finished ones in batches.
 import { ProcessError } from '@multiproc/errors';
 import { Pool } from '@multiproc/pool';
+import { copyInto, pack, type Packed } from '@multiproc/pool/internal';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
@@ -35,6 +36,11 @@ const POLL_S = 1;
 /** About this much work claimed ahead (so a fast worker does not hoard a slow job's chunks). */
 const AHEAD_MS = 5;
 const MAX_DEPTH = 1024;
+/**
+ * Chunks claimed per process at least: two for the local pool's own pipeline, two more so the
+ * next ones are here when those finish (a claim is a round trip to the server).
+ */
+const AHEAD_PER_PROCESS = 4;
 
 /** The local Pool's words for a worker process that died under a chunk: the caller may retry it. */
 const PROCESS_DIED = /pool worker \(pid \d+\) ended with exit code|pool was terminated/;
@@ -97,7 +103,7 @@ export class PoolWorker {
     }
     if (!Number.isInteger(options.processes) || options.processes < 1) throw new RangeError(`processes must be a positive integer, got ${options.processes}`);
     this.#processes = options.processes;
-    this.#depth = 2 * this.#processes;
+    this.#depth = AHEAD_PER_PROCESS * this.#processes;
     const interval = options.heartbeat?.interval ?? 2;
     const lapse = options.heartbeat?.lapse ?? 10;
     if (!(interval > 0) || !(lapse > interval)) throw new RangeError(`the heartbeat lapse (${lapse} s) must be longer than its interval (${interval} s), both positive`);
@@ -218,17 +224,17 @@ export class PoolWorker {
   }
 
   /** Runs the chunk as one chunk of the local pool. */
-  #dispatch(task: TaskPayload, path: string): Promise<unknown> {
+  #dispatch(task: TaskPayload, path: string): Promise<Packed> {
     const key = `${path}#${task.task.export}`;
     let ref = this.#refs.get(key);
     if (!ref) this.#refs.set(key, (ref = { module: pathToFileURL(path), export: task.task.export }));
     switch (task.mode) {
       case 'apply':
-        return this.#pool.applyAsync(ref, task.items, task.kwargs ?? null).get().then((v) => [v]);
+        return this.#pool.applyAsync(ref, task.items as unknown[], task.kwargs ?? null).get().then((v) => [v]);
       case 'star':
         return this.#pool.starmap(ref, task.items as unknown[][], task.items.length);
       default:
-        return this.#pool.map(ref, task.items, task.items.length);
+        return this.#pool.map(ref, unpack(task.items), task.items.length).then(pack);
     }
   }
 
@@ -268,7 +274,7 @@ export class PoolWorker {
     const now = performance.now();
     if (now - this.#doneSince >= 50) {
       const perMs = this.#doneCount / (now - this.#doneSince);
-      this.#depth = Math.min(MAX_DEPTH, Math.max(2 * this.#processes, Math.ceil(perMs * AHEAD_MS)));
+      this.#depth = Math.min(MAX_DEPTH, Math.max(AHEAD_PER_PROCESS * this.#processes, Math.ceil(perMs * AHEAD_MS)));
       this.#doneCount = 0;
       this.#doneSince = now;
     }
@@ -302,4 +308,12 @@ export class PoolWorker {
     }
     this.#cmd.disconnect();
   }
+}
+
+/** A plain array (the local Pool's map copies any other iterable element by element, slowly for a typed array). */
+function unpack(items: Packed): unknown[] {
+  if (Array.isArray(items)) return items;
+  const out = new Array<unknown>(items.length);
+  copyInto(out, 0, items);
+  return out;
 }

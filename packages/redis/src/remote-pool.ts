@@ -5,6 +5,7 @@ import { cpuCount, type AsyncOptions, type MapOptions, type ModuleReference, typ
 import { callerFile, checkTarget, describeValue, refuseUnknownOptions } from '@multiproc/core/internal';
 import { AuthenticationError, ProcessError } from '@multiproc/errors';
 import { AsyncResult } from '@multiproc/pool';
+import { copyInto, pack, slicePacked, type Packed } from '@multiproc/pool/internal';
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { open } from './clients';
@@ -33,7 +34,7 @@ const POLL_S = 1;
 const BATCH = 1000;
 
 interface Job {
-  chunkDone(chunk: Chunk, results: unknown[]): void;
+  chunkDone(chunk: Chunk, results: ArrayLike<unknown>): void;
   chunkFailed(chunk: Chunk, error: unknown): void;
 }
 
@@ -42,7 +43,7 @@ interface Chunk {
   attempt: number;
   task: TaskModule;
   mode: Mode;
-  items: unknown[];
+  items: Packed;
   kwargs: object | undefined;
   job: Job;
   index: number;
@@ -136,7 +137,7 @@ export class RemotePool implements PoolLike {
 
   // ---- sending
 
-  #submit(job: Job, task: TaskModule, mode: Mode, items: unknown[], kwargs: object | undefined, index: number): void {
+  #submit(job: Job, task: TaskModule, mode: Mode, items: Packed, kwargs: object | undefined, index: number): void {
     const chunk: Chunk = { id: this.#chunkIds++, attempt: 0, task, mode, items, kwargs, job, index, settled: false };
     this.#inflight.set(chunk.id, chunk);
     this.#keepAlive ??= setInterval(() => {}, 2 ** 30);
@@ -233,7 +234,7 @@ export class RemotePool implements PoolLike {
       const chunk = this.#inflight.get(r.chunk);
       // A result of an earlier attempt, or of a chunk settled otherwise: ignored.
       if (chunk?.attempt !== r.attempt) continue;
-      if (r.ok) this.#done(chunk, r.value as unknown[]);
+      if (r.ok) this.#done(chunk, r.value);
       else if (r.lost) this.#lostChunk(chunk, reviveError(r.error, r.name));
       else this.#failed(chunk, reviveError(r.error, r.name));
     }
@@ -257,7 +258,7 @@ export class RemotePool implements PoolLike {
     return new ProcessError(`lost the connection to Redis at ${this.location.display} (${(err as Error)?.message ?? err}); this task may not have finished`, { cause: err });
   }
 
-  #done(chunk: Chunk, results: unknown[]): void {
+  #done(chunk: Chunk, results: ArrayLike<unknown>): void {
     if (this.#settle(chunk)) chunk.job.chunkDone(chunk, results);
   }
 
@@ -331,14 +332,17 @@ export class RemotePool implements PoolLike {
     const job: Job = {
       chunkDone: (c, results) => {
         out ??= new Array(items.length);
-        const at = c.index * chunksize;
-        for (let i = 0; i < results.length; i++) out[at + i] = results[i];
+        copyInto(out, c.index * chunksize, results);
         if (--left === 0) settle(result, options, { ok: true, value: out as T[] });
       },
       chunkFailed: (_c, error) => settle(result, options, { ok: false, error }),
     };
     if (left === 0) settle(result, options, { ok: true, value: [] });
-    for (let i = 0; i * chunksize < items.length; i++) this.#submit(job, task, mode, items.slice(i * chunksize, (i + 1) * chunksize), undefined, i);
+    for (let i = 0; i * chunksize < items.length; i++) {
+      const end = Math.min(items.length, (i + 1) * chunksize);
+      // Argument lists (starmap) are never packed.
+      this.#submit(job, task, mode, mode === 'star' ? items.slice(i * chunksize, end) : slicePacked(items, i * chunksize, end), undefined, i);
+    }
     return result;
   }
 
@@ -386,7 +390,7 @@ export class RemotePool implements PoolLike {
     const source = iterate(iterable, what);
     // Chunks out at once, at most (as the local pool): memory stays bounded however long the input.
     const window = this.#size * Math.max(4, Math.ceil(256 / chunksize));
-    const submit = (job: Job, items: unknown[], index: number) => {
+    const submit = (job: Job, items: Packed, index: number) => {
       this.#check(what);
       this.#submit(job, task, 'map', items, undefined, index);
     };
@@ -395,7 +399,7 @@ export class RemotePool implements PoolLike {
       for (const chunk of this.#outbox) if (chunk.job === job) this.#settle(chunk);
     };
     return (async function* (): AsyncGenerator<T> {
-      const finished = new Map<number, { ok: boolean; results?: unknown[]; error?: unknown }>();
+      const finished = new Map<number, { ok: boolean; results?: ArrayLike<unknown>; error?: unknown }>();
       let issued = 0;
       let taken = 0;
       let exhausted = false;
@@ -422,7 +426,7 @@ export class RemotePool implements PoolLike {
               }
               items.push(next.value);
             }
-            if (items.length > 0) submit(job, items, issued++);
+            if (items.length > 0) submit(job, pack(items), issued++);
           }
           if (exhausted && taken === issued) return;
           let key: number | undefined = ordered ? taken : finished.keys().next().value;
@@ -435,7 +439,8 @@ export class RemotePool implements PoolLike {
           finished.delete(key);
           taken++;
           if (!r.ok) throw r.error;
-          for (const v of r.results!) yield v as T;
+          const results = r.results!;
+          for (let i = 0; i < results.length; i++) yield results[i] as T;
         }
       } finally {
         drop(job);
