@@ -27,6 +27,8 @@ export { checkTarget, describeTarget } from './target/describe';
 export { loadTarget } from './target/load';
 export type { TargetSpec } from './target/spec';
 export { callerFile } from './process';
+/** work a child finishes after its target returned, before it exits (a remote queue's unflushed puts) */
+export { atChildExit } from './finalize';
 /** ends the 'forkserver' spares now (the test suites' check that no process is left behind) */
 export { stopForkserver } from './popen/spares';
 /** the child's entry point (dist/child.js) */

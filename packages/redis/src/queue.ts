@@ -2,7 +2,7 @@
 // processes on any machine that name the same queue share it. See docs/scale-out.md for what
 // differs from a local queue.
 import { reduce, type BlockingOptions, type JoinableQueueLike, type QueueLike, type Reduced, type WaitArgument } from '@multiproc/core';
-import { abortError, blockingOptions, describeValue, refuseUnknownOptions, waitArgs } from '@multiproc/core/internal';
+import { abortError, atChildExit, blockingOptions, describeValue, refuseUnknownOptions, waitArgs } from '@multiproc/core/internal';
 import { ProcessError } from '@multiproc/errors';
 import type Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
@@ -57,6 +57,10 @@ function checkHeartbeat(h: unknown): Required<HeartbeatOptions> {
   return { interval, lapse };
 }
 
+/** Queues with work that must be done before a child process exits, as Python joins its queues' feeder threads. */
+const open = new Set<WeakRef<RedisQueue<any>>>();
+atChildExit(() => Promise.all([...open].map((ref) => ref.deref()?.atExit())).then(() => {}));
+
 /** Set while a queue that arrived from another process is rebuilt. */
 let arriving: QueueState | null = null;
 
@@ -96,6 +100,8 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
   #events: Events | null = null;
   #closed = false;
   #closing: Promise<void> | null = null;
+  #joinAtExit = true;
+  #ref: WeakRef<RedisQueue<any>>;
 
   constructor(options: RedisQueueOptions) {
     const state = arriving;
@@ -126,6 +132,7 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
       this.#heartbeat = checkHeartbeat(heartbeat);
     }
     remember(this.#location);
+    open.add((this.#ref = new WeakRef(this)));
     this.#keys = queueKeys(this.#location.prefix, this.name);
     this.#producer = new Producer({
       push: (batch) => this.#scripts().push(this.#keys.items, this.#keys.unfinished, this.#keys.signal, this.#maxsize ?? 0, this.#kind === 'JoinableQueue' ? '1' : '0', ...batch),
@@ -273,6 +280,7 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    open.delete(this.#ref);
     this.#producer.abandon(closedError('put(obj)'));
     const consumer = this.#consumer;
     this.#closing = (async () => {
@@ -295,8 +303,16 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
     });
   }
 
-  /** Python's `cancel_join_thread()`: kept for the API; a process here waits only for puts under way, as a pending call. */
-  cancelJoinThread(): void {}
+  /** Python's `cancel_join_thread()`: this process will not wait at exit for its puts to reach the server. */
+  cancelJoinThread(): void {
+    this.#joinAtExit = false;
+  }
+
+  /** @internal A child's exit: its puts reach the server, its read-ahead goes back. */
+  async atExit(): Promise<void> {
+    open.delete(this.#ref);
+    await Promise.all([this.#joinAtExit ? this.#producer.flushed() : undefined, this.#consumer?.leave()]);
+  }
 
   /** Yields items until the queue is closed in this process. */
   async *[Symbol.asyncIterator](): AsyncIterator<T> {

@@ -1,15 +1,13 @@
 // RemotePool workloads (@multiproc/redis): the pool rows of workloads/pool.mjs with the workers
-// behind a real redis-server (a Unix socket on this machine) — tiny-task map (default chunks and
+// behind a real redis-server of their own (a Unix socket on this machine) — tiny-task map (default chunks and
 // chunksize 1) and the CPU speedup — with two worker commands of one process each ("2 workers",
 // as two machines would run them). The local Pool runs the same workload in the same process
 // as a peer, so the ratio the target asks for is taken in one run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuTask } from '../children/pool-task.mjs';
+import { redisUnavailable, startRedis } from '../lib/redis-server.mjs';
 
 const taskFile = fileURLToPath(new URL('../children/pool-task.mjs', import.meta.url));
 const taskRef = (name) => ({ module: new URL('../children/pool-task.mjs', import.meta.url), export: name });
@@ -44,20 +42,18 @@ async function withRemotePool(size, fn) {
   } catch (err) {
     throw new Error(`@multiproc/redis is not built: ${err.message.split('\n')[0]}`);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'multiproc-bench-redis-'));
-  const socket = join(dir, 'redis.sock');
-  const children = [];
+  const unavailable = redisUnavailable();
+  if (unavailable) throw new Error(unavailable);
+  const server = await startRedis();
+  const workers = [];
   try {
-    const server = spawn(process.env.REDIS_SERVER ?? 'redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(server);
-    await started(server, /ready to accept connections/i, 'redis-server (apt-get install redis-server)');
-    const url = `unix://${socket}`;
+    const { url } = server;
     const bin = createRequire(import.meta.url).resolve('@multiproc/redis/package.json').replace(/package\.json$/, 'bin/multiproc-redis-worker.cjs');
     const env = { ...process.env, MULTIPROC_REDIS_AUTHKEY: AUTHKEY };
     await Promise.all(
       Array.from({ length: WORKERS }, () => {
         const w = spawn(process.execPath, [bin, '--redis', url, '--module', taskFile, '--processes', '1'], { stdio: ['ignore', 'pipe', 'inherit'], env });
-        children.push(w);
+        workers.push(w);
         return started(w, /^ready: /m, 'multiproc-redis-worker');
       }),
     );
@@ -70,14 +66,13 @@ async function withRemotePool(size, fn) {
       await pool.join();
     }
   } finally {
-    for (const c of children.slice(1).reverse()) {
-      if (c.exitCode === null) {
-        c.kill('SIGTERM');
-        await new Promise((r) => c.once('exit', r));
+    for (const w of workers) {
+      if (w.exitCode === null) {
+        w.kill('SIGTERM');
+        await new Promise((r) => w.once('exit', r));
       }
     }
-    children[0]?.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 
@@ -120,14 +115,14 @@ const NOTE = `RemotePool: ${WORKERS} worker commands × 1 process, a redis-serve
 
 export default (size) =>
   [
-    ['pool_map_tiny_tasks_per_s[remote]', 'pool_map_tiny_tasks_per_s', tinyMap(size, size.POOL_MAP_COUNT, size.POOL_MAP_REPS, undefined), { against: 'local Pool', factor: 0.5 }],
-    ['pool_map_tiny_tasks_per_s[remote][chunksize=1]', 'pool_map_tiny_tasks_per_s[chunksize=1]', tinyMap(size, size.POOL_MAP_C1_COUNT, size.POOL_MAP_C1_REPS, 1), undefined],
-    ['pool_cpu_speedup[remote]', 'pool_cpu_speedup', speedup(size), undefined],
+    ['redis_pool_map_tiny_tasks_per_s', 'pool_map_tiny_tasks_per_s', tinyMap(size, size.POOL_MAP_COUNT, size.POOL_MAP_REPS, undefined), { against: 'local Pool', factor: 0.5 }],
+    ['redis_pool_map_tiny_tasks_per_s[chunksize=1]', 'pool_map_tiny_tasks_per_s[chunksize=1]', tinyMap(size, size.POOL_MAP_C1_COUNT, size.POOL_MAP_C1_REPS, 1), undefined],
+    ['redis_pool_cpu_speedup', 'pool_cpu_speedup', speedup(size), undefined],
   ].map(([metric, pythonMetric, run, target]) => ({
     metric,
     python: 'pool',
     pythonMetric,
-    unit: metric.startsWith('pool_cpu') ? '×' : 'tasks/s',
+    unit: metric.includes('cpu') ? '×' : 'tasks/s',
     better: 'higher',
     target,
     note: NOTE,
