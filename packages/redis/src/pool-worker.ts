@@ -132,6 +132,12 @@ export class PoolWorker {
     this.#loop = this.#claimLoop();
   }
 
+  /** Gives back what was claimed and not answered (to the front of the queue), and leaves the registry. */
+  async #unregister(): Promise<void> {
+    await this.#scripts.giveBack(this.#keys.claimed(this.id), this.#keys.tasks);
+    await this.#cmd.multi().hdel(this.#keys.workers, this.id).del(this.#keys.alive(this.id)).exec();
+  }
+
   /** The heartbeat key (made here; the thread only extends it) and the entry reapers look at. */
   #register(): Promise<unknown> {
     return this.#cmd.multi().set(this.#keys.alive(this.id), '1', 'PX', this.#lapseMs).hset(this.#keys.workers, this.id, this.info).exec();
@@ -293,18 +299,23 @@ export class PoolWorker {
 
   async #shutdown(): Promise<void> {
     this.#stopping = true;
+    // A server that is away would keep a worker that retries for ever from leaving: it leaves
+    // without it (reapers fail or retry what it held once its heartbeat lapses).
+    const away = new Promise<'away'>((resolve) => {
+      if (this.#cmd.status !== 'ready') resolve('away');
+      this.#cmd.once('close', () => resolve('away'));
+    });
     this.#blocker.disconnect();
     this.#slot?.();
-    await this.#loop;
+    await Promise.race([this.#loop, away]);
     this.#pool.close();
     await this.#pool.join();
-    await this.#flushing;
     this.#stopHeartbeat?.();
     try {
-      await this.#scripts.giveBack(this.#keys.claimed(this.id), this.#keys.tasks);
-      await this.#cmd.multi().hdel(this.#keys.workers, this.id).del(this.#keys.alive(this.id)).exec();
+      if ((await Promise.race([this.#flushing, away])) === 'away') throw new Error('the server is not reachable');
+      if ((await Promise.race([this.#unregister(), away])) === 'away') throw new Error('the server is not reachable');
     } catch (err) {
-      this.#log(`multiproc worker ${this.id}: could not unregister: ${(err as Error).message}`);
+      this.#log(`multiproc worker ${this.id}: left without unregistering: ${(err as Error).message}`);
     }
     this.#cmd.disconnect();
   }

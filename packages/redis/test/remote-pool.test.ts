@@ -150,4 +150,26 @@ describe.runIf(redisAvailable())('RemotePool', () => {
       expect((await w.stop()).code).toBe(0);
     }
   });
+
+  // After the restart test: it stops the server for good.
+  it('the server gone for good: a waiting call fails with a clear error after the retries, never hangs', async () => {
+    const started = fifo();
+    const release = join(dir, 'release-gone');
+    const w = await startWorker(server.url, { args: ['--pool', 'gone'] });
+    try {
+      await using p = pool('gone');
+      const r = p.apply(t('announceAndWaitForFile'), [started.path, release]).catch((e) => e);
+      await started.read();
+      await server.stop();
+      const err: any = await r;
+      expect(err).toBeInstanceOf(ProcessError);
+      expect(err.message).toMatch(/lost the connection to Redis at unix:\/\/.*; this task may not have finished/);
+    } finally {
+      writeFileSync(release, '');
+      started.remove();
+      // A worker that retries for ever still leaves when told to, without the server.
+      const { code, stderr } = await w.stop();
+      expect({ code, stderr }).toMatchObject({ code: 0, stderr: expect.stringMatching(/left without unregistering: the server is not reachable/) });
+    }
+  }, 60_000);
 });
