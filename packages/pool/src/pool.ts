@@ -563,8 +563,10 @@ function defaultChunksize(length: number, processes: number): number {
   return Math.max(1, length % (processes * 4) ? chunksize + 1 : chunksize);
 }
 
-function toArray(iterable: Iterable<unknown>, what: string): unknown[] {
+function toArray(iterable: Iterable<unknown>, what: string): ArrayLike<unknown> {
   if (Array.isArray(iterable)) return iterable;
+  // A typed array is cut into chunks as it is (spreading it would copy it element by element).
+  if (ArrayBuffer.isView(iterable) && !(iterable instanceof DataView)) return iterable as unknown as ArrayLike<unknown>;
   if (iterable === null || typeof (iterable as any)?.[Symbol.iterator] !== 'function') {
     throw new TypeError(`${what}: iterable must be iterable (an array, a Set, a generator…), got ${describeValue(iterable)}`);
   }

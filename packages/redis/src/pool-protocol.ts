@@ -23,7 +23,10 @@ export interface PoolKeys {
   workers: string;
   /** Set of the ids of the callers that are open (results for others are not kept). */
   callers: string;
+  /** Hash: header → task frame, what the worker claimed and has not answered. */
   claimed(worker: string): string;
+  /** List: where BLMOVE puts the one frame it takes, until the worker's next claim files it. */
+  claiming(worker: string): string;
   alive(worker: string): string;
   replies(caller: string): string;
 }
@@ -36,6 +39,7 @@ export function poolKeys(location: RedisLocation, name: string): PoolKeys {
     workers: `${base}workers`,
     callers: `${base}callers`,
     claimed: (w) => `${base}claimed:${w}`,
+    claiming: (w) => `${base}claiming:${w}`,
     alive: (w) => `${base}alive:${w}`,
     replies: (c) => `${base}replies:${c}`,
   };
@@ -136,13 +140,23 @@ export function decodeReply(key: Buffer, caller: string, frame: Buffer): Reply {
 }
 
 // Scripts (one server, not Redis Cluster: the reaper and the worker's acknowledgement reach keys
-// they compute, named from the pool's base key).
+// they compute, named from the pool's base key). What a worker claimed is in a hash by header
+// (acknowledged by header, in O(1)), and, for the moment between a blocking BLMOVE and its next
+// claim, in its `claiming` list; a reaper looks at both.
 
-/** Moves up to ARGV[1] more task frames to the worker's claimed list. */
+/**
+ * Files the frame a BLMOVE left in the claiming list under its header, and claims up to ARGV[1]
+ * more (returned). KEYS = tasks, claimed, claiming.
+ */
 const CLAIM = `
+for _, task in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
+  redis.call('HSET', KEYS[2], string.sub(task, 1, ${HEADER_BYTES}), task)
+end
+redis.call('DEL', KEYS[3])
+if tonumber(ARGV[1]) < 1 then return {} end
 local got = redis.call('LPOP', KEYS[1], ARGV[1])
 if not got then return {} end
-redis.call('RPUSH', KEYS[2], unpack(got))
+for _, task in ipairs(got) do redis.call('HSET', KEYS[2], string.sub(task, 1, ${HEADER_BYTES}), task) end
 return got`;
 
 /**
@@ -151,33 +165,37 @@ return got`;
  */
 const FINISH = `
 local n = tonumber(ARGV[2])
-local done = {}
-for i = 3, 2 + n do done[ARGV[i]] = true end
-for _, task in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  if done[string.sub(task, 1, ${HEADER_BYTES})] then redis.call('LREM', KEYS[1], 1, task) end
-end
+for i = 3, 2 + n, 1000 do redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 999, 2 + n))) end
 for i = 3 + n, #ARGV, 2 do
   if redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 1 then redis.call('RPUSH', ARGV[1] .. 'replies:' .. ARGV[i], ARGV[i + 1]) end
 end
 return 0`;
 
+/** What a worker holds (claimed and claiming), ordered by header: per caller, in chunk order. */
+const HELD = `
+local function held(base, w)
+  local tasks = redis.call('HVALS', base .. 'claimed:' .. w)
+  for _, task in ipairs(redis.call('LRANGE', base .. 'claiming:' .. w, 0, -1)) do tasks[#tasks + 1] = task end
+  table.sort(tasks, function(a, b) return string.sub(a, 1, ${HEADER_BYTES}) < string.sub(b, 1, ${HEADER_BYTES}) end)
+  redis.call('DEL', base .. 'claimed:' .. w, base .. 'claiming:' .. w)
+  return tasks
+end`;
+
 /**
  * The reaper: each registered worker whose heartbeat key has lapsed is removed, and each task it
- * had claimed becomes a lost notice for its caller. KEYS = workers, callers; ARGV = base.
+ * held becomes a lost notice for its caller. KEYS = workers, callers; ARGV = base.
  */
-const REAP = `
+const REAP = `${HELD}
 local lost = 0
 for _, w in ipairs(redis.call('HKEYS', KEYS[1])) do
   if redis.call('EXISTS', ARGV[1] .. 'alive:' .. w) == 0 then
-    local claimed = ARGV[1] .. 'claimed:' .. w
-    for _, task in ipairs(redis.call('LRANGE', claimed, 0, -1)) do
+    for _, task in ipairs(held(ARGV[1], w)) do
       local caller = string.sub(task, 1, ${CALLER_ID_BYTES})
       if redis.call('SISMEMBER', KEYS[2], caller) == 1 then
         redis.call('RPUSH', ARGV[1] .. 'replies:' .. caller, 'L' .. w .. '\\n' .. task)
         lost = lost + 1
       end
     end
-    redis.call('DEL', claimed)
     redis.call('HDEL', KEYS[1], w)
   end
 end
@@ -195,36 +213,35 @@ redis.call('DEL', KEYS[1])
 for i = 1, #kept, 1000 do redis.call('RPUSH', KEYS[1], unpack(kept, i, math.min(i + 999, #kept))) end
 return #all - #kept`;
 
-/** Puts a stopping worker's claimed tasks back at the front of the queue, in order. KEYS = claimed, tasks. */
-const GIVE_BACK = `
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-for i = #items, 1, -1 do redis.call('LPUSH', KEYS[2], items[i]) end
-redis.call('DEL', KEYS[1])
-return #items`;
+/** Puts what a stopping worker held back at the front of the queue. KEYS = tasks; ARGV = base, worker id. */
+const GIVE_BACK = `${HELD}
+local tasks = held(ARGV[1], ARGV[2])
+for i = #tasks, 1, -1 do redis.call('LPUSH', KEYS[1], tasks[i]) end
+return #tasks`;
 
 export interface PoolScripts {
-  claim(tasks: string, claimed: string, count: number): Promise<Buffer[]>;
+  claim(tasks: string, claimed: string, claiming: string, count: number): Promise<Buffer[]>;
   finish(claimed: string, callers: string, base: string, headers: string[], frames: Map<string, Buffer>): Promise<number>;
   reap(workers: string, callers: string, base: string): Promise<number>;
   drop(tasks: string, caller: string): Promise<number>;
-  giveBack(claimed: string, tasks: string): Promise<number>;
+  giveBack(tasks: string, base: string, worker: string): Promise<number>;
 }
 
 /** The scripts, run on `client` (EVALSHA, falling back to EVAL when the server does not have them yet). */
 export function poolScripts(client: Redis): PoolScripts {
   const c = client as any;
   if (!c.mpClaimBuffer) {
-    client.defineCommand('mpClaim', { numberOfKeys: 2, lua: CLAIM });
+    client.defineCommand('mpClaim', { numberOfKeys: 3, lua: CLAIM });
     client.defineCommand('mpFinish', { numberOfKeys: 2, lua: FINISH });
     client.defineCommand('mpReap', { numberOfKeys: 2, lua: REAP });
     client.defineCommand('mpDrop', { numberOfKeys: 1, lua: DROP });
-    client.defineCommand('mpGiveBack', { numberOfKeys: 2, lua: GIVE_BACK });
+    client.defineCommand('mpGiveBack', { numberOfKeys: 1, lua: GIVE_BACK });
   }
   return {
-    claim: (tasks, claimed, count) => c.mpClaimBuffer(tasks, claimed, count),
+    claim: (tasks, claimed, claiming, count) => c.mpClaimBuffer(tasks, claimed, claiming, count),
     finish: (claimed, callers, base, headers, frames) => c.mpFinish(claimed, callers, base, headers.length, ...headers, ...[...frames].flat()),
     reap: (workers, callers, base) => c.mpReap(workers, callers, base),
     drop: (tasks, caller) => c.mpDrop(tasks, caller),
-    giveBack: (claimed, tasks) => c.mpGiveBack(claimed, tasks),
+    giveBack: (tasks, base, worker) => c.mpGiveBack(tasks, base, worker),
   };
 }

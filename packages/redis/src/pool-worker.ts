@@ -3,7 +3,7 @@
 // as one chunk of the local Pool, and acknowledges and answers finished ones in batches.
 import { ProcessError } from '@multiproc/errors';
 import { Pool } from '@multiproc/pool';
-import { copyInto, pack, type Packed } from '@multiproc/pool/internal';
+import { pack, type Packed } from '@multiproc/pool/internal';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
@@ -134,7 +134,7 @@ export class PoolWorker {
 
   /** Gives back what was claimed and not answered (to the front of the queue), and leaves the registry. */
   async #unregister(): Promise<void> {
-    await this.#scripts.giveBack(this.#keys.claimed(this.id), this.#keys.tasks);
+    await this.#scripts.giveBack(this.#keys.tasks, this.#keys.base, this.id);
     await this.#cmd.multi().hdel(this.#keys.workers, this.id).del(this.#keys.alive(this.id)).exec();
   }
 
@@ -150,20 +150,22 @@ export class PoolWorker {
 
   async #claimLoop(): Promise<void> {
     const claimed = this.#keys.claimed(this.id);
+    const claiming = this.#keys.claiming(this.id);
     while (!this.#stopping) {
       try {
         if (this.#running >= this.#depth) {
           await new Promise<void>((resolve) => (this.#slot = resolve));
           continue;
         }
-        let frames: Buffer[] = await this.#scripts.claim(this.#keys.tasks, claimed, this.#depth - this.#running);
+        let frames: Buffer[] = await this.#scripts.claim(this.#keys.tasks, claimed, claiming, this.#depth - this.#running);
         if (frames.length === 0) {
-          const one = await this.#blocker.blmoveBuffer(this.#keys.tasks, claimed, 'LEFT', 'RIGHT', POLL_S);
+          const one = await this.#blocker.blmoveBuffer(this.#keys.tasks, claiming, 'LEFT', 'RIGHT', POLL_S);
           if (!one) {
             await this.#scripts.reap(this.#keys.workers, this.#keys.callers, this.#keys.base);
             continue;
           }
-          frames = [one];
+          // Filed with the next ones (the script takes the claiming list first).
+          frames = [one, ...(await this.#scripts.claim(this.#keys.tasks, claimed, claiming, this.#depth - this.#running - 1))];
         }
         for (const frame of frames) this.#run(frame);
       } catch (err) {
@@ -240,7 +242,8 @@ export class PoolWorker {
       case 'star':
         return this.#pool.starmap(ref, task.items as unknown[][], task.items.length);
       default:
-        return this.#pool.map(ref, unpack(task.items), task.items.length).then(pack);
+        // A packed chunk goes on packed: the local pool takes a typed array as it is.
+        return this.#pool.map(ref, task.items as Iterable<unknown>, task.items.length).then(pack);
     }
   }
 
@@ -321,10 +324,3 @@ export class PoolWorker {
   }
 }
 
-/** A plain array (the local Pool's map copies any other iterable element by element, slowly for a typed array). */
-function unpack(items: Packed): unknown[] {
-  if (Array.isArray(items)) return items;
-  const out = new Array<unknown>(items.length);
-  copyInto(out, 0, items);
-  return out;
-}
