@@ -178,6 +178,8 @@ export class PoolWorker {
   }
 
   #run(frame: Buffer): void {
+    // Claimed, so counted until acknowledged, whatever it turns out to be.
+    this.#running++;
     const header = frame.subarray(0, HEADER_BYTES).toString('latin1');
     let t: ReturnType<typeof decodeTask>;
     try {
@@ -205,7 +207,6 @@ export class PoolWorker {
       this.#finish(header, caller, result);
     };
     const fail = (error: unknown, lost: boolean) => reply({ chunk: task.chunk, attempt: task.attempt, ok: false, error, name: (error as Error)?.name ?? 'Error', lost });
-    this.#running++;
     try {
       const path = this.#moduleFor(task);
       this.#dispatch(task, path).then(
