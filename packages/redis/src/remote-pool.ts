@@ -83,6 +83,9 @@ export class RemotePool implements PoolLike {
   constructor(options: RemotePoolOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError(`RemotePool: options must be an object { location, name?, processes?, retries? }, got ${describeValue(options)}`);
     const { location, name = 'default', processes = null, retries = 0, ...rest } = options;
+    for (const local of ['initializer', 'initargs', 'maxtasksperchild', 'context']) {
+      if (local in rest) throw new TypeError(`RemotePool: ${local} is an option of the local Pool only; a worker's setup goes in its task module's top level (it runs once per process)`);
+    }
     refuseUnknownOptions(rest, ['location', 'name', 'processes', 'retries'], 'RemotePool');
     if (!(location instanceof RedisLocation) && typeof location !== 'string') {
       throw new TypeError(`RemotePool: location must be redis(url) or a URL string, got ${describeValue(location)}`);

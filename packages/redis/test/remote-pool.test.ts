@@ -40,6 +40,7 @@ describe.runIf(redisAvailable())('RemotePool', () => {
     expect(() => new RemotePool({ location, retries: 11 })).toThrow(/retries must be an integer from 0 to 10/);
     expect(() => new RemotePool({ location, name: 'a b' })).toThrow(/name must be/);
     expect(() => new RemotePool({ location, nope: 1 } as any)).toThrow(/unknown option 'nope'/);
+    expect(() => new RemotePool({ location, initializer: () => {} } as any)).toThrow(/initializer is an option of the local Pool only/);
     expect(() => new RemotePool({ location: 5 } as any)).toThrow(/location must be redis\(url\)/);
   });
 
