@@ -17,6 +17,8 @@ import pipeWorkloads from './workloads/pipe.mjs';
 import poolWorkloads from './workloads/pool.mjs';
 import processWorkloads from './workloads/process.mjs';
 import queueWorkloads from './workloads/queue.mjs';
+import redisPoolWorkloads from './workloads/redis-pool.mjs';
+import redisQueueWorkloads from './workloads/redis-queue.mjs';
 import sharedWorkloads from './workloads/shared.mjs';
 import syncWorkloads from './workloads/sync.mjs';
 
@@ -69,7 +71,7 @@ const size = opts.smoke ? SMOKE : FULL;
 const rounds = Math.max(1, Number(opts.rounds) || 1);
 const only = opts.only?.split(',').map((s) => s.trim());
 
-const all = () => [...processWorkloads(size), ...pipeWorkloads(size), ...queueWorkloads(size), ...poolWorkloads(size), ...sharedWorkloads(size), ...syncWorkloads(size)];
+const all = () => [...processWorkloads(size), ...pipeWorkloads(size), ...queueWorkloads(size), ...redisQueueWorkloads(size), ...poolWorkloads(size), ...redisPoolWorkloads(size), ...sharedWorkloads(size), ...syncWorkloads(size)];
 let workloads = all();
 if (only) workloads = workloads.filter((w) => only.some((o) => w.metric === o || w.metric.startsWith(`${o}[`) || w.python === o));
 if (!workloads.length) {
@@ -155,7 +157,8 @@ for (let round = 1; round <= rounds; round++) {
 let python = new Map();
 let pythonError = opts.smoke ? 'skipped in --smoke' : pythonUnavailable();
 if (!pythonError) {
-  const benches = [...new Set(workloads.map((w) => w.python))];
+  // A workload with no Python counterpart has python: null.
+  const benches = [...new Set(workloads.map((w) => w.python).filter(Boolean))];
   console.log(`python3 mp_bench.py --only ${benches.join(',')} --rounds ${rounds} …`);
   try {
     python = runPython(benches, rounds);
@@ -171,7 +174,7 @@ const rows = workloads.map((w) => {
     unit: w.unit,
     better: w.better,
     ours: acc.oursError ? { error: acc.oursError } : summarize(acc.ours),
-    python: pythonError ? { error: pythonError } : python.has(w.pythonMetric ?? w.metric) ? pick(python.get(w.pythonMetric ?? w.metric)) : null,
+    python: !w.python ? null : pythonError ? { error: pythonError } : python.has(w.pythonMetric ?? w.metric) ? pick(python.get(w.pythonMetric ?? w.metric)) : null,
     note: w.note,
     peers: Object.fromEntries(Object.entries(acc.peers).map(([k, v]) => [k, Array.isArray(v) ? summarize(v) : v])),
   };

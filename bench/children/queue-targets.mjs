@@ -21,3 +21,10 @@ export async function consumer(q, conn) {
   await conn.send(n);
   conn.close();
 }
+
+/** Sends back every item it gets on `inq` through `outq`, until null (the queue round trip). */
+export async function ponger(inq, outq, conn) {
+  await conn.send('ready');
+  for (let x = await inq.get(); x !== null; x = await inq.get()) await outq.put(x);
+  conn.close();
+}

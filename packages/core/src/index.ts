@@ -46,6 +46,19 @@ export {
 } from './log/logger';
 export { startTrace, stopTrace } from './trace/file';
 export { renderTimeline, type TimelineOptions } from './trace/timeline';
+export type {
+  QueueLike,
+  JoinableQueueLike,
+  PoolLike,
+  AsyncResultLike,
+  PoolTask,
+  MapOptions,
+  AsyncOptions,
+  BlockingOptions,
+  WaitArgument,
+  QueueContextLike,
+  ContextLike,
+} from './interfaces';
 
 /** Python's `cpu_count()`: how many processes can usefully run at once. */
 export function cpuCount(): number {

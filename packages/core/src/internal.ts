@@ -20,11 +20,15 @@ export { encodeMessage, decodeMessage } from './codec';
 export { secondsToMs, waitOptions, checkSignal, abortError, describe as describeValue } from './timeout';
 /** the one shape of the error for an option a call does not take */
 export { refuseUnknownOptions } from './options';
+/** how a queue (local or remote) reads (block, timeout) or { block, timeout, signal } */
+export { blockingOptions, waitArgs, type Parsed as ParsedBlocking } from './blocking-options';
 /** how @multiproc/pool ships task functions, as Process ships its target */
 export { checkTarget, describeTarget } from './target/describe';
 export { loadTarget } from './target/load';
 export type { TargetSpec } from './target/spec';
 export { callerFile } from './process';
+/** work a child finishes after its target returned, before it exits (a remote queue's unflushed puts) */
+export { atChildExit } from './finalize';
 /** ends the 'forkserver' spares now (the test suites' check that no process is left behind) */
 export { stopForkserver } from './popen/spares';
 /** the child's entry point (dist/child.js) */

@@ -32,6 +32,12 @@ export interface TransferContext {
    * with 'forkserver'): pass a LentHandle, so a copy closed meanwhile stays open until `sent()`.
    */
   readonly lateHandles?: boolean;
+  /**
+   * True when the value may reach another machine (through a server such as Redis): what lives
+   * in this machine's kernel or memory (a Connection, a local Queue, shared memory, a lock) is
+   * refused, since it would arrive as a name of nothing.
+   */
+  readonly remote?: boolean;
 }
 
 /** A socket that does not exist yet, passed to another process once it does. */
@@ -191,6 +197,17 @@ function uncloneable(value: unknown, path: string): TypeError {
   );
 }
 
+// The library's own objects that name something on this machine: a socket, a local queue's broker, a
+// segment of shared memory, a lock in it.
+const LOCAL_ONLY = /^@multiproc\/(pipe|queue|shared|sync):/;
+
+function localOnly(what: string): TypeError {
+  return new TypeError(
+    `${what} cannot be sent to another machine: it lives in this machine's memory or kernel. ` +
+      `Send plain data, or a remote object (a RedisQueue) instead.`,
+  );
+}
+
 /** Second pass, only when needed: a copy of the graph with reducible objects replaced by marks. */
 function reduceGraph(value: unknown, ctx: TransferContext, memo: Map<object, unknown>): unknown {
   if (typeof value !== 'object' || value === null || (opaque(value) && !bufferReducerOf(value))) return value;
@@ -199,7 +216,9 @@ function reduceGraph(value: unknown, ctx: TransferContext, memo: Map<object, unk
   if (reducer) {
     const mark: Record<string, unknown> = {};
     memo.set(value, mark);
+    if (ctx.remote && opaque(value)) throw localOnly('a view of shared memory');
     const [id, st] = reducer(value, ctx);
+    if (ctx.remote && LOCAL_ONLY.test(id)) throw localOnly(`a ${(value as any).constructor?.name ?? id}`);
     mark[MARK] = id;
     mark.state = reduceGraph(st, ctx, memo);
     return mark;

@@ -1,4 +1,4 @@
-import { cpuCount, getContext, type Context, type ModuleReference, type Process } from '@multiproc/core';
+import { cpuCount, getContext, type AsyncOptions, type Context, type MapOptions, type ModuleReference, type PoolLike, type Process } from '@multiproc/core';
 import { callerFile, checkTarget, describeTarget, describeValue, logDebug, refuseUnknownOptions, type TargetSpec } from '@multiproc/core/internal';
 import { ProcessError } from '@multiproc/errors';
 import { Pipe, type Connection } from '@multiproc/pipe';
@@ -23,17 +23,8 @@ export interface PoolOptions {
   context?: Context;
 }
 
-export interface MapOptions {
-  /** Items per message to a worker (default for map: Python's, about len / (4 × processes); for imap: 1). */
-  chunksize?: number;
-  /** Shows a progress bar on the terminal (stderr), with this label if a string. */
-  progress?: boolean | string;
-}
-
-export interface AsyncOptions<T> {
-  callback?: (result: T) => void;
-  errorCallback?: (error: unknown) => void;
-}
+// Declared once in core, with the interfaces a remote pool implements too.
+export type { MapOptions, AsyncOptions };
 
 const RUN = 0;
 const CLOSE = 1;
@@ -88,7 +79,7 @@ const WORKER_ENTRY = { module: pathToFileURL(join(__dirname, 'internal.mjs')).hr
  * Python's `multiprocessing.Pool`: worker processes that run tasks — functions (shipped by
  * source) or module references, as Process targets are — and send the results back.
  */
-export class Pool {
+export class Pool implements PoolLike {
   #state = RUN;
   #ctx: Context;
   #size: number;
@@ -580,8 +571,10 @@ function defaultChunksize(length: number, processes: number): number {
   return Math.max(1, length % (processes * 4) ? chunksize + 1 : chunksize);
 }
 
-function toArray(iterable: Iterable<unknown>, what: string): unknown[] {
+function toArray(iterable: Iterable<unknown>, what: string): ArrayLike<unknown> {
   if (Array.isArray(iterable)) return iterable;
+  // A typed array is cut into chunks as it is (spreading it would copy it element by element).
+  if (ArrayBuffer.isView(iterable) && !(iterable instanceof DataView)) return iterable as unknown as ArrayLike<unknown>;
   if (iterable === null || typeof (iterable as any)?.[Symbol.iterator] !== 'function') {
     throw new TypeError(`${what}: iterable must be iterable (an array, a Set, a generator…), got ${describeValue(iterable)}`);
   }

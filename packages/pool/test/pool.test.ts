@@ -54,6 +54,11 @@ describe('Pool: results', () => {
       expect(out.length).toBe(items.length);
       expect(out.every((v, i) => Object.is(v, items[i]))).toBe(true);
     }
+    // A typed array is taken as it is (not spread), and comes back as a plain array.
+    const typed = Float64Array.from(doubles.slice(0, 700));
+    const fromTyped = await pool.map(t('identity'), typed, 300);
+    expect(Array.isArray(fromTyped)).toBe(true);
+    expect(fromTyped.every((v, i) => Object.is(v, typed[i]))).toBe(true);
     // The task sees numbers, never a typed array; -0 stays -0.
     const kinds = await pool.map(t('kind'), doubles, 600);
     expect(kinds.filter((k) => k !== 'number')).toEqual(['-0']);

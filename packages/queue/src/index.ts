@@ -8,7 +8,7 @@ import { registerContextFactory } from '@multiproc/core/internal';
 import { JoinableQueue, Queue, REBUILD_ID, rebuildQueue, SimpleQueue } from './queue';
 
 export { Queue, JoinableQueue, SimpleQueue } from './queue';
-export type { BlockingOptions } from './options';
+export type { BlockingOptions } from '@multiproc/core';
 
 registerRebuilder(REBUILD_ID, rebuildQueue);
 

@@ -1,8 +1,7 @@
 import { ProcessError } from '@multiproc/errors';
-import { reduce, type TransferContext, type Reduced } from '@multiproc/core';
-import { describeValue, logDebug } from '@multiproc/core/internal';
+import { reduce, type BlockingOptions, type JoinableQueueLike, type QueueLike, type TransferContext, type Reduced } from '@multiproc/core';
+import { blockingOptions, describeValue, logDebug, waitArgs } from '@multiproc/core/internal';
 import { newQueue } from './broker-thread';
-import { blockingOptions, waitArgs, type BlockingOptions } from './options';
 import { CLOSED, Participant } from './participant';
 import type { QueueDescriptor } from './wire';
 
@@ -89,7 +88,7 @@ abstract class QueueBase {
  * Python's `multiprocessing.Queue`: a multi-producer, multi-consumer FIFO shared by every
  * process it is passed to (in args, through a Connection, or inside another Queue).
  */
-export class Queue<T = unknown> extends QueueBase {
+export class Queue<T = unknown> extends QueueBase implements QueueLike<T> {
   constructor(maxsize = 0) {
     super(arriving ? arriving.maxsize : checkMaxsize(maxsize), new.target === JoinableQueue);
   }
@@ -143,7 +142,7 @@ export class Queue<T = unknown> extends QueueBase {
 }
 
 /** Python's `JoinableQueue`: a Queue that also counts unfinished tasks. */
-export class JoinableQueue<T = unknown> extends Queue<T> {
+export class JoinableQueue<T = unknown> extends Queue<T> implements JoinableQueueLike<T> {
   /** Marks one item got from the queue as done; rejects when called more times than items were put. */
   taskDone(): Promise<void> {
     return this.p.taskDone();

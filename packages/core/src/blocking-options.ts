@@ -1,10 +1,7 @@
-import { checkSignal, describeValue, refuseUnknownOptions, secondsToMs } from '@multiproc/core/internal';
-
-export interface BlockingOptions {
-  block?: boolean;
-  timeout?: number | null;
-  signal?: AbortSignal;
-}
+// How every queue (local or remote) reads its put/get/join arguments, so both answer alike.
+import type { BlockingOptions } from './interfaces';
+import { refuseUnknownOptions } from './options';
+import { checkSignal, describe as describeValue, secondsToMs } from './timeout';
 
 export interface Parsed {
   block: boolean;
