@@ -146,9 +146,8 @@ export class Consumer {
         await this.#taking;
         continue;
       }
+      // A take that finds the queue empty reaps: items of a dead consumer come back first.
       if ((await this.#take()) > 0) continue;
-      // Empty: items of a dead consumer may be waiting to come back.
-      if ((await this.t.scripts.reap(this.t.keys.items, this.t.keys.consumers, this.t.keys.signal, this.t.keys.consumer)) > 0) continue;
       if (!g.block || g.ms === 0) return g.reject(new Empty('get(): the queue is empty'));
       await this.#waitForItems();
     }
@@ -178,7 +177,7 @@ export class Consumer {
       const k = this.#k;
       const [code, items] = await this.t.scripts.take(
         keys.items, k.held, k.alive, keys.consumers, k.state, keys.signal,
-        handed, maxsize > 0 ? 1 : BATCH, Math.round(heartbeat.lapse * 1000), this.id, first ? '1' : '0', keys.events, maxsize, seq,
+        handed, maxsize > 0 ? 1 : BATCH, Math.round(heartbeat.lapse * 1000), this.id, first ? '1' : '0', keys.events, maxsize, seq, keys.consumer,
       );
       if (this.#first) this.#started();
       if (code === 2) {
