@@ -16,7 +16,7 @@ import type { Scripts } from './scripts';
 
 /** Items read ahead per take: about a millisecond of a fast consumer, few enough to share a queue. */
 const BATCH = 256;
-/** Longest single blocking wait: close(), a timeout or a signal is seen within this. */
+/** Longest single blocking wait: a waiting get takes (and so reaps) at least this often. */
 const BLOCK_S = 1;
 
 /** A closed queue's error: for-await ends quietly on it. */
