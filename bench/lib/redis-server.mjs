@@ -32,9 +32,16 @@ export async function startRedis() {
     child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out.slice(-500)}`)));
   });
+  // A workload that gives up (run.mjs's time limit) exits at once: the server goes with it.
+  const atExit = () => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', atExit);
   return {
     url: `unix://${socket}`,
     async stop() {
+      process.removeListener('exit', atExit);
       child.kill('SIGKILL');
       if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve));
       rmSync(dir, { recursive: true, force: true });

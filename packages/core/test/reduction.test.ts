@@ -91,6 +91,19 @@ describe('the transfer protocol', () => {
     expect(() => loads(dumps(new Packaged(), ctx), ctx)).toThrow(/its package @multiproc\/not-installed could not be loaded here/);
   });
 
+  it('to another machine (ctx.remote), refuses what names something of this machine, and lets the rest through', () => {
+    class Lock {
+      [reduce]() {
+        return ['@multiproc/sync:Lock', { view: 1 }] as [string, unknown];
+      }
+    }
+    const remote = { ...ctx, remote: true };
+    expect(() => dumps({ lock: new Lock() }, remote)).toThrow(/a Lock cannot be sent to another machine: it lives in this machine's memory or kernel/);
+    expect(dumps({ lock: new Lock() }, ctx)).toBeInstanceOf(Buffer);
+    expect(loads(dumps(new Point(1, 2), remote), ctx)).toEqual(new Point(1, 2));
+    expect(loads(dumps(new ProcessError('x'), remote), ctx)).toBeInstanceOf(ProcessError);
+  });
+
   it('checks register() and registerRebuilder() arguments', () => {
     expect(() => register('x' as any, () => ['a', 1])).toThrow(TypeError);
     expect(() => registerRebuilder('', () => 1)).toThrow(TypeError);

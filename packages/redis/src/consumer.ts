@@ -16,7 +16,7 @@ import type { Scripts } from './scripts';
 
 /** Items read ahead per take: about a millisecond of a fast consumer, few enough to share a queue. */
 const BATCH = 256;
-/** Longest single blocking wait: close(), a timeout or a signal is seen within this. */
+/** Longest single blocking wait: a waiting get takes (and so reaps) at least this often. */
 const BLOCK_S = 1;
 
 /** A closed queue's error: for-await ends quietly on it. */
@@ -55,6 +55,8 @@ export class Consumer {
   /** The number of the last take; a take whose answer was lost is asked again under its number. */
   #seq = 0;
   #resync = false;
+  /** The last take emptied the queue: a blocking get waits for a producer's token before it takes again. */
+  #drained = false;
   #taking: Promise<number> | null = null;
   #ackScheduled = false;
   #getters: Getter[] = [];
@@ -117,7 +119,7 @@ export class Consumer {
     this.#handed++;
     this.#scheduleAck();
     // Unbounded: the next batch is on its way before this one runs out (bounded: read ahead would hold room).
-    if (this.waiting < BATCH / 2 && !this.#taking && !this.#closed && this.t.maxsizeNow() === 0) void this.#take().catch(() => {});
+    if (this.waiting < BATCH / 2 && !this.#taking && !this.#drained && !this.#closed && this.t.maxsizeNow() === 0) void this.#take().catch(() => {});
     return data;
   }
 
@@ -146,11 +148,18 @@ export class Consumer {
         await this.#taking;
         continue;
       }
+      const block = g.block && g.ms !== 0;
+      if (this.#drained && block) {
+        // Nothing was left at the last take: a take now would most likely find nothing either.
+        await this.#waitForItems();
+        this.#drained = false;
+        continue;
+      }
+      // A take that finds the queue empty reaps: items of a dead consumer come back first.
       if ((await this.#take()) > 0) continue;
-      // Empty: items of a dead consumer may be waiting to come back.
-      if ((await this.t.scripts.reap(this.t.keys.items, this.t.keys.consumers, this.t.keys.signal, this.t.keys.consumer)) > 0) continue;
-      if (!g.block || g.ms === 0) return g.reject(new Empty('get(): the queue is empty'));
+      if (!block) return g.reject(new Empty('get(): the queue is empty'));
       await this.#waitForItems();
+      this.#drained = false;
     }
   }
 
@@ -176,9 +185,10 @@ export class Consumer {
       const maxsize = await this.t.maxsize();
       const { keys, heartbeat } = this.t;
       const k = this.#k;
+      const n = maxsize > 0 ? 1 : BATCH;
       const [code, items] = await this.t.scripts.take(
         keys.items, k.held, k.alive, keys.consumers, k.state, keys.signal,
-        handed, maxsize > 0 ? 1 : BATCH, Math.round(heartbeat.lapse * 1000), this.id, first ? '1' : '0', keys.events, maxsize, seq,
+        handed, n, Math.round(heartbeat.lapse * 1000), this.id, first ? '1' : '0', keys.events, maxsize, seq, keys.consumer,
       );
       if (this.#first) this.#started();
       if (code === 2) {
@@ -195,6 +205,7 @@ export class Consumer {
         this.#sentAck = 0;
       }
       for (const item of items) this.#ahead.push(item);
+      this.#drained = items.length < n;
       return this.waiting;
     })();
     this.#taking = taking;

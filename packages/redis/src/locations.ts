@@ -24,7 +24,7 @@ export function locate(display: string, prefix: string): RedisLocation {
   else {
     throw new ProcessError(
       `a queue on ${display} arrived, but this process does not have that server's password (passwords never travel with a queue): ` +
-        `set MULTIPROC_REDIS_URL to the full URL in its environment, or call redis(url) with it here before the queue arrives`,
+        `set MULTIPROC_REDIS_URL to the full URL in its environment, or make a queue or remoteContext with redis(url) here before the queue arrives`,
     );
   }
   known.set(key, location);

@@ -1,14 +1,17 @@
 // A process's puts to one queue, as the local Queue's feeder thread does them: put() buffers the
-// encoded item and a flush, once per event-loop turn, appends everything buffered with one script
-// call per FLUSH_ITEMS, in order (per-producer FIFO). An unbounded queue's put resolves at once
-// (or, past BACKLOG_BYTES not yet on the server, once it is); a bounded one's once the item is
-// in the queue: the script appends what fits, and the rest waits for a `space` event.
+// encoded item, and whole slices of FLUSH_ITEMS go to the server at once (written to the socket
+// while the program goes on putting), the rest once per event-loop turn; one connection keeps
+// them in order (per-producer FIFO). An unbounded queue's put resolves at once, unless
+// BACKLOG_ITEMS (or BACKLOG_BYTES) are not on the server yet: then it waits until half are. A
+// bounded queue's put resolves once its item is in the queue: the script appends what fits, and
+// the rest waits for a `space` event.
 import { Full } from '@multiproc/errors';
 import { abortError } from '@multiproc/core/internal';
 import { hold } from './clients';
 import type { Events } from './events';
 
 const FLUSH_ITEMS = 1000;
+const BACKLOG_ITEMS = 16 * FLUSH_ITEMS;
 const BACKLOG_BYTES = 8 * 1024 * 1024;
 
 interface Pending {
@@ -26,7 +29,6 @@ interface Pending {
 export interface ProducerTarget {
   /** Appends the items in order as far as they fit; resolves with how many did. */
   push(batch: Buffer[]): Promise<number>;
-  readonly maxsize: () => Promise<number>;
   readonly events: () => Events;
   /** An error of the server, in words naming the queue. */
   failure(err: unknown): Error;
@@ -34,12 +36,17 @@ export interface ProducerTarget {
 
 export class Producer {
   #buf: Pending[] = [];
+  /** Items and bytes put and not yet on the server (buffered or in flight). */
+  #items = 0;
   #bytes = 0;
-  #flushing: Promise<void> | null = null;
   #scheduled = false;
+  #boundedFlush: Promise<void> | null = null;
+  #inFlight = 0;
   #error: Error | null = null;
   #drained: (() => void)[] = [];
+  #roomWaiters: (() => void)[] = [];
   #release: (() => void) | null = null;
+  #subscribed = false;
 
   constructor(private readonly target: ProducerTarget) {}
 
@@ -50,16 +57,18 @@ export class Producer {
     return e;
   }
 
-  put(data: Buffer, bounded: boolean, block: boolean, ms: number | null, signal: AbortSignal | undefined, maxsize: number): Promise<void> {
+  put(data: Buffer, maxsize: number, block: boolean, ms: number | null, signal: AbortSignal | undefined): Promise<void> {
     const p: Pending = { data, resolve: null, reject: null, nowait: !block || ms === 0, gone: null, inFlight: false, cleanup: null };
     this.#buf.push(p);
+    this.#items++;
     this.#bytes += data.length;
-    this.#schedule();
-    if (!bounded && this.#bytes < BACKLOG_BYTES) return Promise.resolve();
+    this.#release ??= hold();
+    if (maxsize === 0) return this.#putUnbounded();
+    this.#schedule(maxsize);
     return new Promise<void>((resolve, reject) => {
       p.resolve = resolve;
       p.reject = reject;
-      if (!bounded || p.nowait) return;
+      if (p.nowait) return;
       const giveUp = (err: Error) => {
         p.gone = err;
         if (!p.inFlight) this.#drop(p, err);
@@ -74,9 +83,16 @@ export class Producer {
     });
   }
 
+  #putUnbounded(): Promise<void> {
+    if (this.#buf.length >= FLUSH_ITEMS) this.#send(this.#buf.splice(0));
+    else this.#schedule(0);
+    if (this.#items < BACKLOG_ITEMS && this.#bytes < BACKLOG_BYTES) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
   /** Resolves once everything put so far is on the server (or failed). */
   flushed(): Promise<void> {
-    if (this.#buf.length === 0 && !this.#flushing) return Promise.resolve();
+    if (this.#items === 0) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
@@ -89,35 +105,48 @@ export class Producer {
     }
   }
 
-  #schedule(): void {
-    if (this.#scheduled || this.#flushing) return;
+  #schedule(maxsize: number): void {
+    if (this.#scheduled) return;
     this.#scheduled = true;
-    this.#release ??= hold();
     setImmediate(() => {
       this.#scheduled = false;
-      void this.#flush();
+      if (maxsize > 0) void this.#flushBounded(maxsize);
+      else if (this.#buf.length > 0) this.#send(this.#buf.splice(0));
     });
   }
 
-  async #flush(): Promise<void> {
-    if (this.#flushing) return;
+  /** Unbounded: sends `batch` now, in slices; settles them when the server answers. */
+  #send(batch: Pending[]): void {
+    for (let i = 0; i < batch.length; i += FLUSH_ITEMS) {
+      const slice = batch.slice(i, i + FLUSH_ITEMS);
+      this.#inFlight++;
+      this.target.push(slice.map((p) => p.data)).then(
+        () => this.#sent(slice, null),
+        (err) => this.#sent(slice, this.target.failure(err)),
+      );
+    }
+  }
+
+  #sent(slice: Pending[], err: Error | null): void {
+    this.#inFlight--;
+    for (const p of slice) this.#settle(p, err);
+    this.#check();
+  }
+
+  /** Bounded: one flush at a time, as far as the queue has room. */
+  async #flushBounded(maxsize: number): Promise<void> {
+    if (this.#boundedFlush) return;
     let done!: () => void;
-    this.#flushing = new Promise((resolve) => (done = resolve));
+    this.#boundedFlush = new Promise((resolve) => (done = resolve));
     try {
       while (this.#buf.length > 0) {
         const batch = this.#buf.slice();
         for (const p of batch) p.inFlight = true;
-        let maxsize = 0;
         let placed = 0;
         try {
-          maxsize = await this.target.maxsize();
-          const bounded = maxsize > 0;
-          // Every slice at once: one connection keeps them in order.
-          const counts = await Promise.all(sliced(batch, bounded ? batch.length : FLUSH_ITEMS).map((s) => this.target.push(s.map((p) => p.data))));
-          placed = counts.reduce((a, b) => a + b, 0);
+          placed = await this.target.push(batch.map((p) => p.data));
         } catch (err) {
           const e = this.target.failure(err);
-          for (const p of batch) p.inFlight = false;
           this.#buf.splice(0, batch.length);
           for (const p of batch) this.#settle(p, e);
           continue;
@@ -135,18 +164,12 @@ export class Producer {
         if (rest.length > 0) await this.#waitForSpace();
       }
     } finally {
-      this.#flushing = null;
+      this.#boundedFlush = null;
       done();
-      if (this.#buf.length > 0) this.#schedule();
-      else {
-        this.#release?.();
-        this.#release = null;
-        for (const d of this.#drained.splice(0)) d();
-      }
+      if (this.#buf.length > 0) this.#schedule(maxsize);
+      this.#check();
     }
   }
-
-  #subscribed = false;
 
   async #waitForSpace(): Promise<void> {
     const events = this.target.events();
@@ -163,20 +186,25 @@ export class Producer {
     const i = this.#buf.indexOf(p);
     if (i >= 0) this.#buf.splice(i, 1);
     this.#settle(p, err);
+    this.#check();
   }
 
-  /** A put that already resolved (unbounded, little backlog) and then failed leaves its error for the next call. */
+  /** A put that already resolved (unbounded) and then failed leaves its error for the next call. */
   #settle(p: Pending, err: Error | null): void {
+    this.#items--;
     this.#bytes -= p.data.length;
     p.cleanup?.();
     if (!err) p.resolve?.();
     else if (p.reject) p.reject(err);
     else this.#error = err;
   }
-}
 
-function sliced<T>(xs: T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
+  /** Wakes puts waiting for the backlog to shrink, and flushed() once nothing is left. */
+  #check(): void {
+    if (this.#items < BACKLOG_ITEMS / 2 && this.#bytes < BACKLOG_BYTES / 2) for (const w of this.#roomWaiters.splice(0)) w();
+    if (this.#items > 0) return;
+    this.#release?.();
+    this.#release = null;
+    for (const d of this.#drained.splice(0)) d();
+  }
 }

@@ -94,6 +94,7 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
   readonly #heartbeat: Required<HeartbeatOptions>;
   #maxsize: number | null;
   #opened: Promise<number> | null = null;
+  #isOpen = false;
   #conn: { scripts: Scripts; client: Redis; release(): void } | null = null;
   #producer: Producer;
   #consumer: Consumer | null = null;
@@ -135,8 +136,7 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
     open.add((this.#ref = new WeakRef(this)));
     this.#keys = queueKeys(this.#location.prefix, this.name);
     this.#producer = new Producer({
-      push: (batch) => this.#scripts().push(this.#keys.items, this.#keys.unfinished, this.#keys.signal, this.#maxsize ?? 0, this.#kind === 'JoinableQueue' ? '1' : '0', ...batch),
-      maxsize: () => this.#open(),
+      push: (batch) => this.#scripts().push(this.#keys.items, this.#keys.unfinished, this.#keys.signal, this.#maxsize!, this.#kind === 'JoinableQueue' ? '1' : '0', ...batch),
       events: () => this.#eventsChannel(),
       failure: (err) => this.#failure(err, 'put(obj)'),
     });
@@ -168,15 +168,22 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
 
   /** Joins the queue on the server (once): checks the name holds a queue of this kind; resolves with its maxsize. */
   #open(): Promise<number> {
-    this.#opened ??= this.#scripts()
+    if (this.#opened) return this.#opened;
+    // Sockets are unref'd: a call under way is what keeps the process alive.
+    const release = hold();
+    this.#opened = this.#scripts()
       .open(this.#keys.meta, this.#keys.items, this.#keys.unfinished, this.#kind, this.#maxsize === null ? '' : String(this.#maxsize))
       .then(
-        (maxsize) => (this.#maxsize = maxsize),
+        (maxsize) => {
+          this.#isOpen = true;
+          return (this.#maxsize = maxsize);
+        },
         (err) => {
           this.#opened = null;
           throw this.#failure(err, 'open');
         },
-      );
+      )
+      .finally(release);
     return this.#opened;
   }
 
@@ -219,10 +226,9 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
     const earlier = this.#producer.takeError();
     if (earlier) return Promise.reject(earlier);
     if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
-    // Unbounded: no round trip before the first put (the flush opens the queue).
-    const maxsize = this.#maxsize;
-    if (maxsize === null) return this.#open().then((m) => this.#producer.put(data, m > 0, o.block, o.ms, o.signal, m));
-    return this.#producer.put(data, maxsize > 0, o.block, o.ms, o.signal, maxsize);
+    // The first put opens the queue (checks the name); the puts made meanwhile follow it in order.
+    if (!this.#isOpen) return this.#open().then((maxsize) => this.#producer.put(data, maxsize, o.block, o.ms, o.signal));
+    return this.#producer.put(data, this.#maxsize!, o.block, o.ms, o.signal);
   }
 
   putNowait(obj: T): Promise<void> {
@@ -251,8 +257,13 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
   }
 
   /** About how many items wait: on the server, plus those this process read ahead (others' read-ahead is not counted). */
-  async qsize(): Promise<number> {
+  qsize(): Promise<number> {
     this.#check('qsize()');
+    const release = hold();
+    return this.#count().finally(release);
+  }
+
+  async #count(): Promise<number> {
     await this.#open();
     await this.#producer.flushed();
     const n = await Promise.all([this.#consumer?.acknowledge(), this.#connection().client.llen(this.#keys.items)]).then(
@@ -329,6 +340,7 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
   /** Deletes the queue on the server (its items too): for queues made for one run. Closes it here. */
   async destroy(): Promise<void> {
     const k = this.#keys;
+    const release = hold();
     this.close();
     await this.#closing?.catch(() => {});
     const conn = acquire(this.#location);
@@ -338,6 +350,7 @@ export class RedisQueue<T = unknown> implements QueueLike<T> {
       await conn.client.del(k.items, k.meta, k.unfinished, k.consumers, k.signal, ...consumerKeys);
     } finally {
       conn.release();
+      release();
     }
   }
 

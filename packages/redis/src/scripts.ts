@@ -17,7 +17,7 @@ export interface Scripts {
   push(items: string, unfinished: string, signal: string, maxsize: number, joinable: string, ...values: Buffer[]): Promise<number>;
   take(
     items: string, held: string, alive: string, consumers: string, state: string, signal: string,
-    handed: number, n: number, lapseMs: number, id: string, first: string, events: string, maxsize: number, seq: number,
+    handed: number, n: number, lapseMs: number, id: string, first: string, events: string, maxsize: number, seq: number, consumerPrefix: string,
   ): Promise<[number, Buffer[]]>;
   ack(held: string, state: string, handed: number): Promise<number>;
   release(items: string, held: string, alive: string, consumers: string, state: string, signal: string, handed: number, id: string): Promise<number>;

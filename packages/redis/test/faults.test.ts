@@ -45,6 +45,38 @@ describe.runIf(redisAvailable())('RedisQueue faults', () => {
     await report.destroy();
   });
 
+  it('mid-traffic: a consumer SIGKILLed while a producer still puts: every item it had not handed comes once', async () => {
+    const q = queue<{ p: number; i: number } | null>('mid-traffic');
+    const report = queue<{ p: number; i: number }[]>('mid-traffic-report');
+    const n = 5000;
+    const consumer = start('takeThenHang', [q, report, 100]);
+    const producer = start('producer', [q, 1, n]);
+    const handed = await report.get();
+    expect(handed.map((x) => x.i)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    consumer.kill();
+    await consumer.join();
+    const rest: number[] = [];
+    let end = 0;
+    while (rest.length < n - 100) {
+      const x = await q.get();
+      if (x === null) end++;
+      else rest.push(x.i);
+    }
+    if (end === 0) expect(await q.get()).toBeNull();
+    await expect(q.getNowait()).rejects.toBeInstanceOf(Empty);
+    // Once each. Its read-ahead came back (in order) when its heartbeat lapsed: we may have had
+    // later items by then; each of the two runs is in order.
+    expect([...rest].sort((a, b) => a - b)).toEqual(Array.from({ length: n - 100 }, (_, i) => 100 + i));
+    const back = rest.filter((i) => i < rest[0]);
+    expect(back).toEqual([...back].sort((a, b) => a - b));
+    const onward = rest.filter((i) => i >= rest[0]);
+    expect(onward).toEqual([...onward].sort((a, b) => a - b));
+    await producer.join();
+    expect(producer.exitCode).toBe(0);
+    await q.destroy();
+    await report.destroy();
+  });
+
   it('a consumer whose event loop is busy for 3 lapses is not taken for dead (its heartbeat is a thread)', async () => {
     const q = queue<number | null>('busy');
     const report = queue<unknown>('busy-report');

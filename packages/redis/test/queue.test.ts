@@ -1,5 +1,6 @@
 // What only a queue on a server has: a name others join, keys that may hold something else, a
 // password that must not travel, values that cannot leave this machine.
+import { Process } from '@multiproc/core';
 import { dumps } from '@multiproc/core/internal';
 import { ProcessError } from '@multiproc/errors';
 import { Pipe } from '@multiproc/pipe';
@@ -10,6 +11,7 @@ import { redis, RedisJoinableQueue, RedisQueue, remoteContext } from '../src/ind
 import { redisAvailable, startRedis, type RedisServer } from './helpers/redis-server';
 
 const spawnContext = { kind: 'spawn', duplicateForChild: () => 0 } as const;
+const targets = new URL('./fixtures/queue-targets.mjs', import.meta.url);
 
 describe.runIf(redisAvailable())('RedisQueue', () => {
   let server: RedisServer;
@@ -101,6 +103,35 @@ describe.runIf(redisAvailable())('RedisQueue', () => {
     expect(err?.message).not.toMatch(/hunter2|wrong-pass/);
     wrong.close();
     q.close();
+  });
+
+  it('a queue reaches another process without the password: it takes it from MULTIPROC_REDIS_URL, or says it needs it', async () => {
+    const q = new RedisQueue<number>({ url: server.url, name: 'travels' });
+    const out = new RedisQueue<number[]>({ url: server.url, name: 'travels-out' });
+    const run = (env: string | undefined) => {
+      const saved = process.env.MULTIPROC_REDIS_URL;
+      if (env === undefined) delete process.env.MULTIPROC_REDIS_URL;
+      else process.env.MULTIPROC_REDIS_URL = env;
+      try {
+        const p = new Process({ target: { module: targets, export: 'collect' }, args: [q, out, 2] });
+        p.start();
+        return p;
+      } finally {
+        if (saved === undefined) delete process.env.MULTIPROC_REDIS_URL;
+        else process.env.MULTIPROC_REDIS_URL = saved;
+      }
+    };
+    await q.put(1);
+    await q.put(2);
+    const ok = run(server.url);
+    expect(await out.get()).toEqual([1, 2]);
+    await ok.join();
+    expect(ok.exitCode).toBe(0);
+    const refused = run(undefined);
+    await refused.join();
+    expect(refused.exitCode).not.toBe(0);
+    await q.destroy();
+    await out.destroy();
   });
 
   it('checks its arguments', () => {

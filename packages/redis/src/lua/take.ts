@@ -1,3 +1,5 @@
+import { REAP_FUNCTION } from './reap';
+
 /**
  * take-6: acknowledges what a consumer handed to its program and moves its next batch from the
  * front of the queue to the end of its held list, where it stays until acknowledged (or, if the
@@ -10,13 +12,14 @@
  *   ARGV[5] '1' on the consumer's first take   ARGV[6] events channel   ARGV[7] maxsize
  *   ARGV[8] this take's number: the same number again (the client repeated the call after a
  *           reconnect, or the consumer asks what it holds) takes nothing
+ *   ARGV[9] what a consumer's keys start with: a take that finds the queue empty reaps first
  *   returns { 0, items taken }
  *           { 1, items taken }   the consumer's heartbeat had lapsed: what it held and had not
  *                                handed went back to the front of the queue (taken again here if
  *                                first in line); its counts start again from 0
  *           { 2, items held }    the take was repeated: everything held and not acknowledged
  */
-export const TAKE = `
+export const TAKE = `${REAP_FUNCTION}
 local acked = tonumber(redis.call('HGET', KEYS[5], 'acked') or '0')
 local total = tonumber(ARGV[1])
 if total > acked then
@@ -40,6 +43,7 @@ end
 redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
 redis.call('HSET', KEYS[5], 'seq', ARGV[8])
 local xs = redis.call('LPOP', KEYS[1], ARGV[2])
+if not xs and reap(KEYS[1], KEYS[4], KEYS[6], ARGV[9]) > 0 then xs = redis.call('LPOP', KEYS[1], ARGV[2]) end
 if not xs then return { code, {} } end
 for i = 1, #xs, 4000 do
   redis.call('RPUSH', KEYS[2], unpack(xs, i, math.min(i + 3999, #xs)))

@@ -17,7 +17,7 @@ export interface ConformanceContext {
 function local(): ConformanceContext {
   return {
     name: 'local',
-    ctx: getContext() as unknown as QueueContextLike,
+    ctx: getContext() satisfies QueueContextLike,
     setup: async () => {},
     teardown: async () => {},
   };

@@ -80,6 +80,14 @@ describe.each(conformanceContexts())('Queue conformance: $name', (c) => {
     q.close();
   });
 
+  it('close() fails a get that waits, and what was put before is still there for others', async () => {
+    const q = new c.ctx.Queue<number>();
+    const waiting = q.get();
+    q.close();
+    await expect(waiting).rejects.toThrow(/closed/);
+    expect(q.closed).toBe(true);
+  });
+
   it('close() ends a for-await loop; joinThread() needs close() first', async () => {
     const q = new c.ctx.Queue<number>();
     expect(() => q.joinThread()).toThrow(/call close\(\) first/);
