@@ -6,16 +6,21 @@ const COMMANDS = {
     summary: 'print a trace file (MULTIPROC_TRACE, startTrace()) as a text timeline',
     load: () => import('./trace.mjs'),
   },
+  worker: {
+    usage: 'worker --redis URL --module FILE',
+    summary: 'serve a RemotePool from this machine (@multiproc/redis; worker --help)',
+    load: () => import('./worker.mjs'),
+  },
 };
 
 const HELP = `Usage: multiproc <command> [options]
 
 Commands:
 ${Object.values(COMMANDS)
-  .map((c) => `  ${c.usage.padEnd(32)} ${c.summary}`)
+  .map((c) => `  ${c.usage.padEnd(34)} ${c.summary}`)
   .join('\n')}
 
-  multiproc <command> --help     help for one command
+  multiproc <command> --help         help for one command
 `;
 
 async function main(argv) {

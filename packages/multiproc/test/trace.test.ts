@@ -114,10 +114,17 @@ describe('the trace (MULTIPROC_TRACE, startTrace)', () => {
     expect(stderr).toMatch(/MultiprocWarning: MULTIPROC_TRACE=.*no-such-dir.*cannot write the trace file .*ENOENT.*the program runs without a trace/);
   });
 
-  it('multiproc: --help, and a clear error for an unknown command or a missing file', async () => {
+  it('multiproc: --help, worker (from @multiproc/redis), and a clear error for an unknown command or a missing file', async () => {
     const help = await run(process.execPath, [bin, '--help']);
     expect(help.stdout).toMatch(/Usage: multiproc <command>[\s\S]*trace <file.json> \[--width N\]/);
-    await expect(run(process.execPath, [bin, 'frobnicate'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command 'frobnicate'; the commands are: trace/) });
+    expect(help.stdout).toMatch(/worker --redis URL --module FILE +serve a RemotePool/);
+    await expect(run(process.execPath, [bin, 'frobnicate'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command 'frobnicate'; the commands are: trace, worker/) });
+    // `worker` is @multiproc/redis's command, found in the project (here, the workspace).
+    expect((await run(process.execPath, [bin, 'worker', '--help'])).stdout).toMatch(/Runs a local Pool of N processes/);
+    await expect(run(process.execPath, [bin, 'worker', '--module', 'tasks.js'], { env: { ...process.env, MULTIPROC_REDIS_URL: '' } })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--redis URL is required/),
+    });
     await expect(run(process.execPath, [bin, 'trace'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/which trace file\?/) });
     await expect(run(process.execPath, [bin, 'trace', 'x.json', '--width', 'wide'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--width must be a whole number/) });
   });
