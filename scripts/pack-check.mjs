@@ -60,7 +60,11 @@ function readmeNames() {
     const m = /^\|\s*`([^`]+)`\s*\|(.*)\|\s*$/.exec(line);
     if (!m || !byName.has(m[1])) continue;
     const names = [...m[2].matchAll(/`([A-Za-z_$][\w$]*)`/g)].map((x) => x[1]);
-    if (!names.length && /everything above/.test(m[2])) names.push(...all);
+    if (!names.length && /everything above/.test(m[2])) {
+      // "everything above but `@multiproc/x`": the packages the row names are left out.
+      const except = new Set([...m[2].matchAll(/`(@[^`]+)`/g)].flatMap((x) => out.get(x[1]) ?? []));
+      names.push(...[...all].filter((n) => !except.has(n)));
+    }
     names.forEach((n) => all.add(n));
     out.set(m[1], names);
   }
