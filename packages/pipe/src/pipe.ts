@@ -8,10 +8,13 @@ import { Connection, INTERNAL } from './connection';
 /**
  * Node has no socketpair(): a Pipe is one connection to a private Unix socket this process
  * listens on (in a 0700 directory of its own). connect() gives one end at once; the accepted end
- * follows a tick later, which every operation of a Connection (all asynchronous) waits for.
+ * follows a tick later, which every operation of a Connection (all asynchronous) waits for. The
+ * socket lives only while a Pipe waits for its accept, so a process that dies without running its
+ * exit handlers (SIGKILL) seldom leaves its directory behind.
  */
 interface PairServer {
   server: Server;
+  dir: string;
   path: string;
   /** Accepts arrive in the order of our connects: the n-th accept is the n-th Pipe's other end. */
   waiting: Waiter[];
@@ -23,6 +26,7 @@ interface Waiter {
 }
 
 let pairs: PairServer | null = null;
+let cleanupAtExit = false;
 /** Pipes made here: with our pid, the key both ends give their messages in a trace. */
 let made = 0;
 // node:net (with node:stream) costs ~2 ms to load: loaded by the first Pipe, not with the package.
@@ -36,15 +40,25 @@ function pairServer(): PairServer {
   const waiting: PairServer['waiting'] = [];
   const server = loadNet().createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
     waiting.shift()?.resolve(socket);
-    if (waiting.length === 0) server.unref();
+    if (waiting.length === 0) retire(pair);
   });
   // An accept error (out of file descriptors) must not crash the process; the Pipe's connect
   // fails too, and its Connection reports that.
   server.on('error', () => {});
   server.listen({ path, backlog: 4096 });
-  server.unref();
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return (pairs = { server, path, waiting });
+  if (!cleanupAtExit) {
+    cleanupAtExit = true;
+    process.once('exit', () => pairs && rmSync(pairs.dir, { recursive: true, force: true }));
+  }
+  const pair: PairServer = { server, dir, path, waiting };
+  return (pairs = pair);
+}
+
+/** Every Pipe made with it has both ends: the socket and its directory go. */
+function retire(pair: PairServer): void {
+  if (pairs === pair) pairs = null;
+  pair.server.close();
+  rmSync(pair.dir, { recursive: true, force: true });
 }
 
 /**
@@ -53,12 +67,13 @@ function pairServer(): PairServer {
  */
 export function Pipe(duplex = true): [Connection, Connection] {
   if (typeof duplex !== 'boolean') throw new TypeError(`Pipe(duplex): duplex must be true or false, got ${typeof duplex}`);
-  const { server, path, waiting } = pairServer();
+  const pair = pairServer();
+  const { path, waiting } = pair;
   let waiter!: Waiter;
   const accepted = new Promise<Socket>((resolve, reject) => (waiter = { resolve, reject }));
-  // Until its other end is accepted the process stays alive: a receive on it must see the
-  // messages (or the EOF) of a peer that was closed at once.
-  if (waiting.push(waiter) === 1) server.ref();
+  // Until its other end is accepted the process stays alive (the server is ref'd while it
+  // listens): a receive on it must see the messages (or the EOF) of a peer that was closed at once.
+  waiting.push(waiter);
   const connecting = (onread: object) => {
     const socket = loadNet().connect({ path, allowHalfOpen: true, onread } as NetConnectOpts);
     // A connect that failed (no file descriptors left) is accepted never: its end fails too.
@@ -69,7 +84,7 @@ export function Pipe(duplex = true): [Connection, Connection] {
       const at = waiting.indexOf(waiter);
       if (at < 0) return;
       waiting.splice(at, 1);
-      if (waiting.length === 0) server.unref();
+      if (waiting.length === 0) retire(pair);
       waiter.reject(err);
     });
     return socket;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EOFError } from '@multiproc/errors';
 import { Process } from '@multiproc/core';
 import { Pipe } from '@multiproc/pipe';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,5 +157,17 @@ describe('a peer that closed', () => {
     await expect(a.recv()).rejects.toThrow(EOFError);
     await expect(a.send('x')).rejects.toThrow(EOFError);
     a.close();
+  });
+});
+
+describe('nothing left behind', () => {
+  it('a process SIGKILLed after making Pipes leaves no socket directory (it lives only until both ends exist)', async () => {
+    await withDir(async (dir) => {
+      const run = runNode(fileURLToPath(new URL('./fixtures/pipes-then-wait.mjs', import.meta.url)), [], { env: { TMPDIR: dir } });
+      await run.line(/^ready$/);
+      run.child.kill('SIGKILL');
+      expect((await run.done).signal).toBe('SIGKILL');
+      expect(readdirSync(dir)).toEqual([]);
+    });
   });
 });
