@@ -65,6 +65,7 @@ const { values: opts } = parseArgs({
     // Internal: measure one workload in this (fresh) process and write its samples to a file.
     workload: { type: 'string' },
     'result-file': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
 const size = opts.smoke ? SMOKE : FULL;
@@ -72,6 +73,11 @@ const rounds = Math.max(1, Number(opts.rounds) || 1);
 const only = opts.only?.split(',').map((s) => s.trim());
 
 const all = () => [...processWorkloads(size), ...pipeWorkloads(size), ...queueWorkloads(size), ...redisQueueWorkloads(size), ...poolWorkloads(size), ...redisPoolWorkloads(size), ...sharedWorkloads(size), ...syncWorkloads(size)];
+if (opts.help) {
+  console.log('usage: npm run bench [-- --only m1,m2] [--rounds N] [--smoke] [--chart [--chart-out file.svg]]\n\nmetrics (for --only):');
+  for (const w of all()) console.log(`  ${w.metric}`);
+  process.exit(0);
+}
 let workloads = all();
 if (only) workloads = workloads.filter((w) => only.some((o) => w.metric === o || w.metric.startsWith(`${o}[`) || w.python === o));
 if (!workloads.length) {
