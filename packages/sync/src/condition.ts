@@ -15,13 +15,15 @@ import { waitArgs, waitAsync, waitSync, type AcquireOptions } from './waiting';
  * before some notify (the generation moved) takes a signal. Every waiter still waiting is
  * counted exactly once: notify(n) wakes at most n, and never one that came after it — what
  * Python's Condition gets from its three semaphores, without notify blocking until the woken
- * wake (which a sleeper in the notifier's own process could not do).
+ * wake (which a sleeper in the notifier's own process could not do). Waiters sleep on the
+ * generation, not on word 0: word 0 comes back to a value it had (a waiter arriving after a
+ * notify restores it), so a sleeper that checked before the notify could sleep through its wake.
  */
 const SIGNAL = 1 << 16;
 const SLEEPERS = SIGNAL - 1;
 /** Int32 1: notify()'s generation. A waiter takes a signal only from a notify after it arrived. */
 const GEN = 1;
-// A waiter may sleep with signals pending (they are not for it): sleep until the word changes.
+// A waiter may sleep with signals pending (they are not for it): it sleeps until the next notify.
 const RULE: WordRule = { sleepable: () => true, chunkMs: 1000 };
 
 /** Python's `multiprocessing.Condition(lock = RLock())` across processes. */
@@ -77,7 +79,9 @@ export class Condition {
       const eligible = Atomics.load(w, GEN) !== g0;
       let c = Atomics.load(w, 0);
       for (;;) {
-        const notified = eligible && c >>> 16 > 0;
+        // No sleeper left: a notify (in another process) moved this one and has yet to move the generation.
+        const notified = (eligible || (c & SLEEPERS) === 0) && c >>> 16 > 0;
+        if (!notified && (c & SLEEPERS) === 0) return false;
         const seen = Atomics.compareExchange(w, 0, c, notified ? c - SIGNAL : c - 1);
         if (seen === c) return notified;
         c = seen;
@@ -111,7 +115,7 @@ export class Condition {
     let passOn = false;
     try {
       if (ms === 0) return leave();
-      return await waitAsync(this.#w, 0, RULE, take, { ms, signal, expire: leave });
+      return await waitAsync(this.#w, GEN, RULE, take, { ms, signal, expire: leave });
     } catch (err) {
       passOn = leave();
       throw err;
@@ -129,7 +133,7 @@ export class Condition {
     const { take, leave } = this.#waiter();
     const depth = this.#releaseAll();
     try {
-      return waitSync(this.#w, 0, RULE, take, ms, leave);
+      return waitSync(this.#w, GEN, RULE, take, ms, leave);
     } finally {
       for (let i = 0; i < depth; i++) this.#lock.acquireSync();
     }
@@ -164,10 +168,11 @@ export class Condition {
       if (seen === c) break;
       c = seen;
     }
+    // After the signals: a waiter that sees the new generation finds its signal there.
     Atomics.add(this.#w, GEN, 1);
     // Everyone re-checks; the signals decide who goes. (A wake of k could be spent on a waiter
     // whose await was just abandoned, and then k others would sleep on with a signal pending.)
-    native().wake(this.#w, 0);
+    native().wake(this.#w, GEN);
   }
 
   notifyAll(): void {

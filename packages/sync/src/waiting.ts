@@ -23,7 +23,9 @@ export interface WaitArgs {
 export function waitAsync(view: Int32Array, index: number, rule: WordRule, attempt: Attempt, { ms, signal, expire }: WaitArgs): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
+    let settled = false;
     const finish = () => {
+      settled = true;
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     };
@@ -35,6 +37,9 @@ export function waitAsync(view: Int32Array, index: number, rule: WordRule, attem
         return true;
       },
     });
+    // park() tries at once: a waiter that succeeded there must not get a timer, whose expire()
+    // (a Condition's leave) would later take a notify meant for another waiter.
+    if (settled) return;
     function onAbort() {
       remove();
       finish();

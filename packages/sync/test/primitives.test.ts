@@ -115,7 +115,9 @@ describe('Condition', () => {
   it('producer/consumer across processes with waitFor', async () => {
     const cond = new Condition();
     const box = SharedArray('i', 2, { lock: false }); // [full, item]
-    const n = 50;
+    // Enough hand-offs that a lost wake-up shows: each one costs a sleeper its whole 1 s chunk, and
+    // a wait that took its notify at once must not take another's later (both were seen here).
+    const n = 300;
     const [p, conn] = child('producer', cond, box, n);
     const got: number[] = [];
     for (let i = 0; i < n; i++) {
