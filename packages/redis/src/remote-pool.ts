@@ -222,7 +222,7 @@ export class RemotePool implements PoolLike {
     if (reply.kind === 'forged') {
       if (!this.#forgedLogged) {
         this.#forgedLogged = true;
-        console.warn(`RemotePool ${this.name}: dropped a result that failed HMAC verification (a worker with another authkey?); further ones are dropped silently`);
+        process.emitWarning(`RemotePool ${this.name}: dropped a result that failed HMAC verification (a worker with another authkey?); further ones are dropped silently`, 'MultiprocWarning');
       }
       return;
     }
