@@ -14,6 +14,7 @@ export interface Binding {
   waitAsync(view: Int32Array, index: number, expected: number, timeoutMs: number, done: (code: number) => void): number;
   cancel(id: number): boolean;
   processStartTime(pid: number): bigint | null;
+  exitNow(code: number): never;
 }
 
 /**

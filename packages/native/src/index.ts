@@ -12,7 +12,7 @@
  */
 import { ProcessError } from '@multiproc/errors';
 import { type Binding, loadBinding } from './binding';
-import { checkBuffer, checkCount, checkExpected, checkFd, checkFunction, checkName, checkPid, checkSize, checkTimeout, checkWord } from './validate';
+import { checkBuffer, checkCount, checkExitCode, checkExpected, checkFd, checkFunction, checkName, checkPid, checkSize, checkTimeout, checkWord } from './validate';
 
 /** How a wait ended: woken (or spuriously: re-check the word), the word did not hold `expected`, or the timeout passed. */
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
@@ -172,6 +172,18 @@ export function processStartTime(pid: number): bigint | null {
   const b = native();
   checkPid('processStartTime', pid);
   return b.processStartTime(pid);
+}
+
+/**
+ * Ends this process at once with `code` (0–255), as C's `_exit` and Python's `os._exit`: no
+ * 'exit' listeners, no Node teardown (which takes ~1 ms and can hang: nodejs/node#54918).
+ * Whatever this process still had to write or flush is lost: call it last, from an 'exit' listener
+ * or after `process.emit('exit')`. multiproc's children end this way after their own exit.
+ */
+export function exitNow(code: number): never {
+  const b = native();
+  checkExitCode('exitNow', code);
+  return b.exitNow(code);
 }
 
 function show(value: unknown): string {

@@ -834,6 +834,21 @@ static napi_value process_start_time_js(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Ending the process
+
+// exitNow(code): _exit(code), as Python's os._exit. Node's own exit (after the 'exit' listeners)
+// tears down V8's platform and libuv's threadpool, ~1 ms, and can hang for good there
+// (nodejs/node#54918); the kernel frees all of it anyway.
+static napi_value exit_now_js(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t code;
+  if (!arg_int(env, argv[0], 0, 255, "code", &code)) return NULL;
+  _exit((int)code);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 EXPORT napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   env_data_t *ed = calloc(1, sizeof *ed);
@@ -860,6 +875,7 @@ EXPORT napi_value napi_register_module_v1(napi_env env, napi_value exports) {
       {"waitAsync", NULL, wait_async_js, NULL, NULL, NULL, napi_default, NULL},
       {"cancel", NULL, cancel_js, NULL, NULL, NULL, napi_default, NULL},
       {"processStartTime", NULL, process_start_time_js, NULL, NULL, NULL, napi_default, NULL},
+      {"exitNow", NULL, exit_now_js, NULL, NULL, NULL, napi_default, NULL},
   };
   CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -61,6 +61,10 @@ export function checkFunction(fn: string, what: string, value: unknown): void {
   if (typeof value !== 'function') throw new TypeError(`${fn}(): ${what} must be a function, not ${show(value)}`);
 }
 
+export function checkExitCode(fn: string, code: unknown): void {
+  integer(fn, 'code', code, 0, 255, 'an exit code (an integer from 0 to 255)');
+}
+
 export function checkPid(fn: string, pid: unknown): void {
   integer(fn, 'pid', pid, 1, 2 ** 31 - 1, 'a process id (an integer from 1)');
 }

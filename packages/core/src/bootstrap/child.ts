@@ -11,7 +11,8 @@ import { state } from '../state';
 import { loadTarget, TargetLoadError } from '../target/load';
 import { flowId, record, recordFlow, startRecording, tracing } from '../trace/recorder';
 import { Sentinel } from '../wait';
-import { writeStdioSynchronously } from './stdio';
+import { endAtOnce, nativeExit } from './exit';
+import { flushStdio, writeStdioSynchronously } from './stdio';
 import { handlesArrived, listenForHandles, receiveHandle } from './late-handles';
 
 /** Handles that arrived in stdio slots at spawn: the token is the fd. */
@@ -38,6 +39,7 @@ export async function runChildProcess(): Promise<never> {
   routeParent();
   // Before a spare preloads the main module: ours stays the first of the 'exit' listeners.
   process.on('exit', announceExit);
+  endAtOnce();
   const arriving = startupMessage();
   if (spare) await warmUp();
   const message = await arriving;
@@ -98,8 +100,7 @@ export async function runChildProcess(): Promise<never> {
   await runChildExitHooks();
   info('process exiting with exitcode %d', code);
   if (tracing()) record({ ph: 'i', name: 'exit', cat: 'process', s: 'p', args: { exitCode: code } });
-  await flush(process.stdout);
-  await flush(process.stderr);
+  await flushStdio();
   process.exit(code);
 }
 
@@ -147,6 +148,7 @@ async function warmUp(): Promise<void> {
   const { pathToFileURL } = require('node:url') as typeof import('node:url');
   await import(pathToFileURL(join(__dirname, 'index.mjs')).href);
   require('node:net');
+  nativeExit();
   const failed = await preloadModules(preload);
   // With a callback a failed send (the parent just ended: EPIPE) is not an 'error' event that kills
   // this spare loudly; the 'disconnect' that follows ends it silently.
@@ -244,9 +246,4 @@ function endOrphan(code: number): void {
 function report(err: unknown): void {
   const text = err instanceof Error && err.stack ? err.stack : inspect(err);
   process.stderr.write(`Process ${state.name}:\n${text}\n`);
-}
-
-function flush(stream: NodeJS.WriteStream): Promise<void> {
-  if (!stream.writableLength) return Promise.resolve();
-  return new Promise((resolve) => stream.write('', () => resolve()));
 }

@@ -22,12 +22,26 @@ import { setBlocking } from '../node-internals';
  * bootstrap's, which tells the parent the exit code: the output is in the pipe before that.
  */
 export function writeStdioSynchronously(): void {
-  if (process.platform === 'win32') return;
+  if (process.platform === 'win32') {
+    made.add('stdout').add('stderr');
+    return;
+  }
   onFirstUse('stdout', 1);
   onFirstUse('stderr', 2);
   process.on('exit', () => {
     for (const out of outputs) out.exiting();
   });
+}
+
+/** The streams this process has made; one never used has nothing to flush (and making it costs ~1 ms). */
+const made = new Set<'stdout' | 'stderr'>();
+
+/** Waits until what was written to stdout and stderr has left this process. */
+export async function flushStdio(): Promise<void> {
+  for (const name of made) {
+    const stream = process[name];
+    if (stream.writableLength) await new Promise((resolve) => stream.write('', resolve));
+  }
 }
 
 /** Once 64 KiB wait for a full pipe, the write that adds more waits for the reader. */
@@ -44,6 +58,7 @@ function onFirstUse(name: 'stdout' | 'stderr', fd: 1 | 2): void {
     enumerable: node.enumerable,
     get() {
       Object.defineProperty(process, name, node);
+      made.add(name);
       const stream = node.get!.call(process) as Writable;
       try {
         const sink = sinkFor(stream, fd);
