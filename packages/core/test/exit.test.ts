@@ -2,14 +2,20 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runNode } from './helpers/procs';
 
 const script = fileURLToPath(new URL('./fixtures/scenarios/child-exit.mjs', import.meta.url));
+const empty = mkdtempSync(join(tmpdir(), 'multiproc-no-binary-'));
+afterAll(() => rmSync(empty, { recursive: true, force: true }));
 
 describe('a child, which ends at once after its exit listeners', () => {
-  it("runs the target's 'exit' listeners, keeps what it printed, and ends with Node's code", async () => {
-    const { code, lines, stderr } = await runNode(script).done;
+  it.each([
+    ['at once', {}],
+    // node-gyp-build's override of where the addon's binaries are: an empty directory has none.
+    ["through Node's exit where the addon has no binary", { '@MULTIPROC/NATIVE_PREBUILD': empty }],
+  ])("runs the target's 'exit' listeners, keeps what it printed, and ends with Node's code: %s", async (_, env) => {
+    const { code, lines, stderr } = await runNode(script, [], { env }).done;
     expect(stderr).toContain('thrown on purpose');
     expect(code).toBe(0);
     expect(lines).toEqual([

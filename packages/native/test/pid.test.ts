@@ -60,7 +60,7 @@ describe('without a binary for the platform', () => {
           shmOpen: () => native.shmOpen('x', 'attach'), shmUnlink: () => native.shmUnlink('x'), anonymous: () => native.anonymous(),
           map: () => native.map(0, 1), unmap: () => native.unmap(new ArrayBuffer(1)), wait: () => native.wait(new Int32Array(1), 0, 0, 0),
           wake: () => native.wake(new Int32Array(1), 0, 1), waitAsync: () => native.waitAsync(new Int32Array(1), 0, 0, 0, () => {}),
-          processStartTime: () => native.processStartTime(1),
+          processStartTime: () => native.processStartTime(1), exitNow: () => native.exitNow(0),
         };
         const thrown = {};
         for (const [name, call] of Object.entries(calls)) {
@@ -76,7 +76,7 @@ describe('without a binary for the platform', () => {
       expect(out.message).toMatch(new RegExp(`no binary for ${process.platform}-${process.arch}-glibc \\(Node v`));
       expect(out.message).toMatch(/build it from source/);
       expect(Object.keys(out.thrown).sort()).toEqual(Object.keys(native).filter((k) => k !== 'loadError').sort());
-      expect(Object.values(out.thrown)).toEqual(Array(9).fill('ProcessError'));
+      expect(Object.values(out.thrown)).toEqual(Array(10).fill('ProcessError'));
     } finally {
       rmSync(empty, { recursive: true });
     }
