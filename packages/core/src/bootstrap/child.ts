@@ -8,7 +8,7 @@ import { countedChannel, routeParent } from '../route';
 import { isBootstrapMessage, SPARE_ENV, type BootstrapMessage, type ExitingMessage, type SparePreloadingMessage, type SpareReadyMessage, type SpareWarmUpMessage } from '../protocol';
 import { loads, type RebuildContext } from '../reduction';
 import { state } from '../state';
-import { loadTarget, TargetLoadError } from '../target/load';
+import { importAhead, loadTarget, TargetLoadError } from '../target/load';
 import { flowId, record, recordFlow, startRecording, tracing } from '../trace/recorder';
 import { Sentinel } from '../wait';
 import { endAtOnce, nativeExit } from './exit';
@@ -168,7 +168,7 @@ async function preloadModules(urls: string[]): Promise<SpareReadyMessage['failed
       // If the module's top level ends this process, the parent knows which module did it.
       if (process.connected) process.send!({ multiproc: 'spare-preloading', url } satisfies SparePreloadingMessage, () => {});
       try {
-        await import(url);
+        await importAhead(url);
       } catch (err) {
         failed.push({ url, error: err instanceof Error ? `${err.name}: ${err.message}` : inspect(err) });
       }
