@@ -4,9 +4,10 @@ import { ProcessError } from '@multiproc/errors';
 import { Pipe, type Connection } from '@multiproc/pipe';
 import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AsyncResult } from './async-result';
-import { copyInto, pack, Slice, type Packed } from './pack';
-import { progressBar, type Progress } from './progress';
+import type { AsyncResult } from './async-result';
+import { applyJob, imapInput, imapJob, mapInput, mapJob, mapOptions, MAX_DEPTH, MIN_DEPTH, reviveError, Unsettled, type Job, type JobChunk } from './jobs';
+import { Slice, type Packed } from './pack';
+import { progressBar } from './progress';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 
 export type Task = ((...args: any[]) => unknown) | ModuleReference;
@@ -31,28 +32,16 @@ const CLOSE = 1;
 const TERMINATE = 2;
 /**
  * Chunks sent ahead to a worker, so it never waits for the pool between two of them: about
- * PIPELINE_MS of its work, at least 2 (long tasks are not hoarded by one worker), at most 256.
+ * PIPELINE_MS of its work, from MIN_DEPTH to MAX_DEPTH.
  */
 const PIPELINE_MS = 2;
-const MIN_DEPTH = 2;
-const MAX_DEPTH = 256;
 
-interface Job {
-  chunkDone(chunk: Chunk, results: ArrayLike<unknown>): void;
-  chunkFailed(chunk: Chunk, error: unknown): void;
-}
-
-interface Chunk {
+interface Chunk extends JobChunk {
   id: number;
   fn: number;
   star: boolean;
   items: Packed | Slice;
   kwargs: object | undefined;
-  job: Job;
-  /** Its position among its job's chunks. */
-  index: number;
-  /** Done or failed: it counts no more. */
-  settled: boolean;
 }
 
 interface Worker {
@@ -94,9 +83,7 @@ export class Pool implements PoolLike {
   #specs: TargetSpec[] = [];
   #startupFailure: Error | null = null;
   #allGone: (() => void)[] = [];
-  /** Chunks not finished: while there are some, the pool keeps the process alive (an idle pool does not). */
-  #unfinished = 0;
-  #keepAlive: NodeJS.Timeout | null = null;
+  #unsettled = new Unsettled<Chunk>();
 
   constructor(processes?: number | null | PoolOptions) {
     const o: PoolOptions = typeof processes === 'object' && processes !== null ? processes : { processes };
@@ -149,8 +136,8 @@ export class Pool implements PoolLike {
         const chunk = w.inflight.shift()!;
         const ms = msg[0] === 'ok' ? msg[3] : msg[4];
         w.depth = Math.min(MAX_DEPTH, Math.max(MIN_DEPTH, Math.round(PIPELINE_MS / Math.max(ms, 1e-3))));
-        if (msg[0] === 'ok') this.#done(chunk, msg[2]);
-        else this.#failed(chunk, reviveError(msg[2], msg[3]));
+        if (msg[0] === 'ok') this.#unsettled.done(chunk, msg[2]);
+        else this.#unsettled.failed(chunk, reviveError(msg[2], msg[3]));
         if (this.#init.maxtasks !== null && w.sent >= this.#init.maxtasks && w.inflight.length === 0) this.#retire(w);
         // Out of work: the next job's tasks may be long, so it starts again from a short pipeline.
         if (w.inflight.length === 0 && !this.#pending()) w.depth = MIN_DEPTH;
@@ -173,7 +160,7 @@ export class Pool implements PoolLike {
     const failed = w.inflight.splice(0);
     if (this.#state !== TERMINATE) {
       const err = new ProcessError(`a pool worker (pid ${w.proc.pid}) ended with exit code ${w.proc.exitCode} while running this task`, { cause });
-      for (const chunk of failed) this.#failed(chunk, err);
+      for (const chunk of failed) this.#unsettled.failed(chunk, err);
       if (!w.ready) {
         // It never started (its initializer failed, say): another would end the same way (Python starts new ones forever).
         this.#startupFailure = w.initError
@@ -240,7 +227,7 @@ export class Pool implements PoolLike {
       w.conn.send(['task', chunk.id, chunk.fn, chunk.star, items, chunk.kwargs] satisfies ToWorker).catch(ignore);
     } catch (err) {
       // Items that cannot be cloned fail their own task, not the pool.
-      this.#failed(chunk, err);
+      this.#unsettled.failed(chunk, err);
       return;
     }
     w.inflight.push(chunk);
@@ -252,7 +239,7 @@ export class Pool implements PoolLike {
     const left = this.#queue.slice(this.#queueHead);
     this.#queue = [];
     this.#queueHead = 0;
-    for (const chunk of left) this.#failed(chunk, err);
+    for (const chunk of left) this.#unsettled.failed(chunk, err);
   }
 
   /** Takes a job's chunks out of the queue, unsent and unsettled (its caller is gone). */
@@ -262,7 +249,7 @@ export class Pool implements PoolLike {
     this.#queueHead = 0;
     for (const chunk of left) {
       if (chunk.job !== job) this.#queue.push(chunk);
-      else this.#settle(chunk);
+      else this.#unsettled.settle(chunk);
     }
   }
 
@@ -302,27 +289,8 @@ export class Pool implements PoolLike {
   }
 
   #submit(job: Job, fn: number, star: boolean, items: Packed | Slice, kwargs: object | undefined, index: number): void {
-    if (this.#unfinished++ === 0) this.#keepAlive ??= setInterval(() => {}, 2 ** 30);
+    this.#unsettled.add();
     this.#queue.push({ id: this.#chunkIds++, fn, star, items, kwargs, job, index, settled: false });
-  }
-
-  #done(chunk: Chunk, results: ArrayLike<unknown>): void {
-    if (this.#settle(chunk)) chunk.job.chunkDone(chunk, results);
-  }
-
-  #failed(chunk: Chunk, error: unknown): void {
-    if (this.#settle(chunk)) chunk.job.chunkFailed(chunk, error);
-  }
-
-  /** Whether the chunk was not settled yet; the last one settled lets the process exit. */
-  #settle(chunk: Chunk): boolean {
-    if (chunk.settled) return false;
-    chunk.settled = true;
-    if (--this.#unfinished === 0 && this.#keepAlive) {
-      clearInterval(this.#keepAlive);
-      this.#keepAlive = null;
-    }
-    return true;
   }
 
   /** Python's `apply_async(func, args, kwds, callback, error_callback)`. */
@@ -332,12 +300,7 @@ export class Pool implements PoolLike {
     this.#check('applyAsync()');
     const id = this.#fnId(fn, 'applyAsync(): fn');
     if (!Array.isArray(args)) throw new TypeError(`applyAsync(fn, args): args must be an array, got ${describeValue(args)}`);
-    const result = new AsyncResult<T>();
-    const job: Job = {
-      chunkDone: (_c, results) => settle(result, options, { ok: true, value: results[0] as T }),
-      chunkFailed: (_c, error) => settle(result, options, { ok: false, error }),
-    };
-    this.#submit(job, id, true, [args], kwds ?? undefined, 0);
+    const result = applyJob(options, (job) => this.#submit(job, id, true, [args], kwds ?? undefined, 0));
     this.#pump();
     return result;
   }
@@ -352,25 +315,9 @@ export class Pool implements PoolLike {
   #mapAsync<T>(what: string, fn: Task, iterable: Iterable<unknown>, star: boolean, options: MapOptions & AsyncOptions<T[]>): AsyncResult<T[]> {
     this.#check(what);
     const id = this.#fnId(fn, `${what}: fn`);
-    const items = toArray(iterable, what);
-    const chunksize = options.chunksize ?? defaultChunksize(items.length, this.#size);
-    checkChunksize(chunksize, what);
-    const result = new AsyncResult<T[]>();
-    const bar = progressBar(options.progress, items.length);
-    let left = Math.ceil(items.length / chunksize);
-    // Made when the first results come (a big one takes a while): not before the first chunks are out.
-    let out: unknown[] | null = null;
-    const job: Job = {
-      chunkDone: (c, results) => {
-        out ??= new Array(items.length);
-        copyInto(out, c.index * chunksize, results);
-        bar?.increment(results.length);
-        if (--left === 0) settle(result, options, { ok: true, value: out as T[] }, bar);
-      },
-      chunkFailed: (_c, error) => settle(result, options, { ok: false, error }, bar),
-    };
-    if (left === 0) settle(result, options, { ok: true, value: [] }, bar);
-    for (let i = 0; i * chunksize < items.length; i++) this.#submit(job, id, star, new Slice(items, i * chunksize, Math.min(items.length, (i + 1) * chunksize), star), undefined, i);
+    const input = mapInput(what, iterable, options, this.#size);
+    const bar = progressBar(options.progress, input.items.length);
+    const result = mapJob(input, star, options, bar, (job, slice, i) => this.#submit(job, id, star, slice, undefined, i));
     this.#pump();
     return result;
   }
@@ -418,72 +365,16 @@ export class Pool implements PoolLike {
   #imap<T>(what: string, fn: Task, iterable: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions, ordered: boolean): AsyncIterableIterator<T> {
     this.#check(what);
     const id = this.#fnId(fn, `${what}: fn`);
-    const chunksize = options.chunksize ?? 1;
-    checkChunksize(chunksize, what);
-    const source = iterate(iterable, what);
+    const input = imapInput(what, iterable, options);
     const bar = progressBar(options.progress, null);
-    // Chunks out at once, at most: memory stays bounded however long the input is. Per worker,
-    // enough to fill its pipeline (MAX_DEPTH items, or a few chunks of big ones), no more.
-    const window = this.#size * Math.max(2 * MIN_DEPTH, Math.ceil(MAX_DEPTH / chunksize));
-    const submit = (job: Job, items: Packed, index: number) => {
-      this.#check(what);
-      this.#submit(job, id, false, items, undefined, index);
-    };
-    const pump = () => this.#pump();
-    const drop = (job: Job) => this.#drop(job);
-    return (async function* (): AsyncGenerator<T> {
-      const finished = new Map<number, { ok: boolean; results?: ArrayLike<unknown>; error?: unknown }>();
-      let issued = 0;
-      let taken = 0;
-      let exhausted = false;
-      let wake: (() => void) | null = null;
-      const job: Job = {
-        chunkDone: (c, results) => {
-          finished.set(c.index, { ok: true, results });
-          wake?.();
-        },
-        chunkFailed: (c, error) => {
-          finished.set(c.index, { ok: false, error });
-          wake?.();
-        },
-      };
-      try {
-        for (;;) {
-          while (!exhausted && issued - taken < window) {
-            const items: unknown[] = [];
-            while (items.length < chunksize) {
-              const next = await source.next();
-              if (next.done) {
-                exhausted = true;
-                break;
-              }
-              items.push(next.value);
-            }
-            if (items.length > 0) submit(job, pack(items), issued++);
-          }
-          pump();
-          if (exhausted && taken === issued) return;
-          let key: number | undefined = ordered ? taken : finished.keys().next().value;
-          while (key === undefined || !finished.has(key)) {
-            await new Promise<void>((resolve) => (wake = resolve));
-            wake = null;
-            key = ordered ? taken : finished.keys().next().value;
-          }
-          const r = finished.get(key)!;
-          finished.delete(key);
-          taken++;
-          if (!r.ok) throw r.error;
-          bar?.increment(r.results!.length);
-          const results = r.results!;
-          for (let i = 0; i < results.length; i++) yield results[i] as T;
-        }
-      } finally {
-        // The loop broke or threw: what is not sent yet is not sent (what is, is let finish).
-        drop(job);
-        bar?.stop();
-        await source.return?.();
-      }
-    })();
+    return imapJob<T>(input, this.#size, ordered, bar, {
+      submit: (job, items, index) => {
+        this.#check(what);
+        this.#submit(job, id, false, items, undefined, index);
+      },
+      pump: () => this.#pump(),
+      drop: (job) => this.#drop(job),
+    });
   }
 
   // ---- life
@@ -504,7 +395,7 @@ export class Pool implements PoolLike {
     const err = new ProcessError('the pool was terminated before this task finished');
     this.#failQueue(err);
     for (const w of this.#workers) {
-      for (const chunk of w.inflight.splice(0)) this.#failed(chunk, err);
+      for (const chunk of w.inflight.splice(0)) this.#unsettled.failed(chunk, err);
       w.closing = true;
       if (w.proc.exitCode === null) w.proc.terminate();
       void this.#lost(w, null);
@@ -534,56 +425,6 @@ export class Pool implements PoolLike {
 
 const ignore = () => {};
 
-function settle<T>(result: AsyncResult<T>, options: AsyncOptions<T>, s: { ok: true; value: T } | { ok: false; error: unknown }, bar?: Progress | null): void {
-  if (result.ready()) return;
-  bar?.stop();
-  result._settle(s);
-  if (s.ok) options.callback?.(s.value);
-  else options.errorCallback?.(s.error);
-}
-
-/** Structured clone keeps the message and stack of any error, the class of built-in ones; keep the name too. */
-function reviveError(error: unknown, name: string): unknown {
-  if (error instanceof Error && error.name !== name) {
-    Object.defineProperty(error, 'name', { value: name, configurable: true, writable: true, enumerable: false });
-  }
-  return error;
-}
-
 function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
-
-function checkChunksize(chunksize: unknown, what: string): void {
-  if (!Number.isInteger(chunksize) || (chunksize as number) < 1) throw new RangeError(`${what}: chunksize must be a positive integer, got ${describeValue(chunksize)}`);
-}
-
-function mapOptions<O extends MapOptions>(options: number | O | undefined): O {
-  if (options === undefined) return {} as O;
-  if (typeof options === 'number') return { chunksize: options } as O;
-  if (options === null || typeof options !== 'object') throw new TypeError(`the options must be a chunksize or an object { chunksize, progress }, got ${describeValue(options)}`);
-  return options;
-}
-
-/** Python's default: about four chunks per worker. */
-function defaultChunksize(length: number, processes: number): number {
-  const chunksize = Math.floor(length / (processes * 4));
-  return Math.max(1, length % (processes * 4) ? chunksize + 1 : chunksize);
-}
-
-function toArray(iterable: Iterable<unknown>, what: string): ArrayLike<unknown> {
-  if (Array.isArray(iterable)) return iterable;
-  // A typed array is cut into chunks as it is (spreading it would copy it element by element).
-  if (ArrayBuffer.isView(iterable) && !(iterable instanceof DataView)) return iterable as unknown as ArrayLike<unknown>;
-  if (iterable === null || typeof (iterable as any)?.[Symbol.iterator] !== 'function') {
-    throw new TypeError(`${what}: iterable must be iterable (an array, a Set, a generator…), got ${describeValue(iterable)}`);
-  }
-  return [...iterable];
-}
-
-function iterate(iterable: Iterable<unknown> | AsyncIterable<unknown>, what: string): Iterator<unknown> | AsyncIterator<unknown> {
-  const it = iterable as any;
-  if (typeof it?.[Symbol.asyncIterator] === 'function') return it[Symbol.asyncIterator]();
-  if (typeof it?.[Symbol.iterator] === 'function') return it[Symbol.iterator]();
-  throw new TypeError(`${what}: iterable must be iterable or async iterable, got ${describeValue(iterable)}`);
 }

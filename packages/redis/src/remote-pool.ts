@@ -4,8 +4,8 @@
 import { cpuCount, type AsyncOptions, type MapOptions, type ModuleReference, type PoolLike, type PoolTask } from '@multiproc/core';
 import { callerFile, checkTarget, describeValue, refuseUnknownOptions } from '@multiproc/core/internal';
 import { AuthenticationError, ProcessError } from '@multiproc/errors';
-import { AsyncResult } from '@multiproc/pool';
-import { copyInto, pack, slicePacked, type Packed } from '@multiproc/pool/internal';
+import type { AsyncResult } from '@multiproc/pool';
+import { applyJob, imapInput, imapJob, mapInput, mapJob, mapOptions as poolMapOptions, reviveError, Unsettled, type Job, type JobChunk, type Packed } from '@multiproc/pool/internal';
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { open } from './clients';
@@ -33,21 +33,13 @@ const POLL_S = 1;
 /** Frames per RPUSH, and results taken per LPOP. */
 const BATCH = 1000;
 
-interface Job {
-  chunkDone(chunk: Chunk, results: ArrayLike<unknown>): void;
-  chunkFailed(chunk: Chunk, error: unknown): void;
-}
-
-interface Chunk {
+interface Chunk extends JobChunk {
   id: number;
   attempt: number;
   task: TaskModule;
   mode: Mode;
   items: Packed;
   kwargs: object | undefined;
-  job: Job;
-  index: number;
-  settled: boolean;
 }
 
 /**
@@ -70,12 +62,15 @@ export class RemotePool implements PoolLike {
   #chunkIds = 0;
   /** Sent, not settled: by chunk id. */
   #inflight = new Map<number, Chunk>();
+  #unsettled = new Unsettled<Chunk>((chunk) => {
+    this.#inflight.delete(chunk.id);
+    if (this.#inflight.size === 0) this.#idle();
+  });
   #outbox: Chunk[] = [];
   #flushing = false;
   #reading = false;
   #runId: string | null = null;
   #forgedLogged = false;
-  #keepAlive: NodeJS.Timeout | null = null;
   #shutdownStarted = false;
   #closed: Promise<void>;
   #markClosed!: () => void;
@@ -115,7 +110,7 @@ export class RemotePool implements PoolLike {
     this.#cmd.sadd(this.#keys.callers, this.#id).catch(() => {});
   }
 
-  /** Unref'd: an idle pool does not keep the program alive (a busy one does, with #keepAlive). */
+  /** Unref'd: an idle pool does not keep the program alive (a busy one does, while chunks are unsettled). */
   #connect(role: string): Redis {
     const client = open(this.location, role);
     client.on('ready', () => void this.#onReady(client));
@@ -143,7 +138,7 @@ export class RemotePool implements PoolLike {
   #submit(job: Job, task: TaskModule, mode: Mode, items: Packed, kwargs: object | undefined, index: number): void {
     const chunk: Chunk = { id: this.#chunkIds++, attempt: 0, task, mode, items, kwargs, job, index, settled: false };
     this.#inflight.set(chunk.id, chunk);
-    this.#keepAlive ??= setInterval(() => {}, 2 ** 30);
+    this.#unsettled.add();
     this.#send(chunk);
   }
 
@@ -167,7 +162,7 @@ export class RemotePool implements PoolLike {
           sent.push(chunk);
         } catch (err) {
           // Items that cannot be sent fail their own task, not the pool.
-          this.#failed(chunk, err);
+          this.#unsettled.failed(chunk, err);
         }
       }
       if (frames.length === 0) continue;
@@ -177,7 +172,7 @@ export class RemotePool implements PoolLike {
       try {
         await pushed;
       } catch (err) {
-        for (const chunk of sent) this.#failed(chunk, this.#connectionError(err));
+        for (const chunk of sent) this.#unsettled.failed(chunk, this.#connectionError(err));
       }
     }
     this.#flushing = false;
@@ -237,9 +232,9 @@ export class RemotePool implements PoolLike {
       const chunk = this.#inflight.get(r.chunk);
       // A result of an earlier attempt, or of a chunk settled otherwise: ignored.
       if (chunk?.attempt !== r.attempt) continue;
-      if (r.ok) this.#done(chunk, r.value);
+      if (r.ok) this.#unsettled.done(chunk, r.value);
       else if (r.lost) this.#lostChunk(chunk, reviveError(r.error, r.name));
-      else this.#failed(chunk, reviveError(r.error, r.name));
+      else this.#unsettled.failed(chunk, reviveError(r.error, r.name));
     }
   }
 
@@ -248,7 +243,7 @@ export class RemotePool implements PoolLike {
     if (chunk.attempt < this.#retries && this.#state !== TERMINATE) {
       chunk.attempt++;
       this.#send(chunk);
-    } else this.#failed(chunk, err);
+    } else this.#unsettled.failed(chunk, err);
   }
 
   #connectionError(err: unknown): Error {
@@ -261,34 +256,13 @@ export class RemotePool implements PoolLike {
     return new ProcessError(`lost the connection to Redis at ${this.location.display} (${(err as Error)?.message ?? err}); this task may not have finished`, { cause: err });
   }
 
-  #done(chunk: Chunk, results: ArrayLike<unknown>): void {
-    if (this.#settle(chunk)) chunk.job.chunkDone(chunk, results);
-  }
-
-  #failed(chunk: Chunk, error: unknown): void {
-    if (this.#settle(chunk)) chunk.job.chunkFailed(chunk, error);
-  }
-
   #failAll(err: Error): void {
-    for (const chunk of [...this.#inflight.values()]) this.#failed(chunk, err);
+    for (const chunk of [...this.#inflight.values()]) this.#unsettled.failed(chunk, err);
   }
 
-  #settle(chunk: Chunk): boolean {
-    if (chunk.settled) return false;
-    chunk.settled = true;
-    this.#inflight.delete(chunk.id);
-    if (this.#inflight.size === 0) this.#idle();
-    return true;
-  }
-
-  /** Nothing owed: the program may end; a closed pool disconnects. */
+  /** Nothing owed (the program may end): a closed pool disconnects. */
   #idle(): void {
-    if (this.#inflight.size > 0) return;
-    if (this.#keepAlive) {
-      clearInterval(this.#keepAlive);
-      this.#keepAlive = null;
-    }
-    if (this.#state !== RUN && !this.#reading) void this.#shutdown();
+    if (this.#inflight.size === 0 && this.#state !== RUN && !this.#reading) void this.#shutdown();
   }
 
   // ---- tasks
@@ -308,13 +282,7 @@ export class RemotePool implements PoolLike {
     this.#check('applyAsync()');
     const task = this.#task(fn, 'applyAsync(): fn');
     if (!Array.isArray(args)) throw new TypeError(`applyAsync(fn, args): args must be an array, got ${describeValue(args)}`);
-    const result = new AsyncResult<T>();
-    const job: Job = {
-      chunkDone: (_c, results) => settle(result, options, { ok: true, value: results[0] as T }),
-      chunkFailed: (_c, error) => settle(result, options, { ok: false, error }),
-    };
-    this.#submit(job, task, 'apply', args, kwds ?? undefined, 0);
-    return result;
+    return applyJob(options, (job) => this.#submit(job, task, 'apply', args, kwds ?? undefined, 0));
   }
 
   apply<R>(fn: (...args: any[]) => R, args?: unknown[], kwds?: object | null): Promise<Awaited<R>>;
@@ -326,27 +294,8 @@ export class RemotePool implements PoolLike {
   #mapAsync<T>(what: string, fn: PoolTask, iterable: Iterable<unknown>, mode: Mode, options: MapOptions & AsyncOptions<T[]>): AsyncResult<T[]> {
     this.#check(what);
     const task = this.#task(fn, `${what}: fn`);
-    const items = toArray(iterable, what);
-    const chunksize = options.chunksize ?? defaultChunksize(items.length, this.#size);
-    checkChunksize(chunksize, what);
-    const result = new AsyncResult<T[]>();
-    let left = Math.ceil(items.length / chunksize);
-    let out: unknown[] | null = null;
-    const job: Job = {
-      chunkDone: (c, results) => {
-        out ??= new Array(items.length);
-        copyInto(out, c.index * chunksize, results);
-        if (--left === 0) settle(result, options, { ok: true, value: out as T[] });
-      },
-      chunkFailed: (_c, error) => settle(result, options, { ok: false, error }),
-    };
-    if (left === 0) settle(result, options, { ok: true, value: [] });
-    for (let i = 0; i * chunksize < items.length; i++) {
-      const end = Math.min(items.length, (i + 1) * chunksize);
-      // Argument lists (starmap) are never packed.
-      this.#submit(job, task, mode, mode === 'star' ? items.slice(i * chunksize, end) : slicePacked(items, i * chunksize, end), undefined, i);
-    }
-    return result;
+    // No progress bar (the option is the local pool's); each chunk is cut at once, to be encoded on the next flush.
+    return mapJob(mapInput(what, iterable, options, this.#size), mode === 'star', options, null, (job, slice, i) => this.#submit(job, task, mode, slice.cut(), undefined, i));
   }
 
   map<R>(fn: (item: any) => R, iterable: Iterable<unknown>, options?: number | MapOptions): Promise<Awaited<R>[]>;
@@ -388,68 +337,16 @@ export class RemotePool implements PoolLike {
   #imap<T>(what: string, fn: PoolTask, iterable: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions, ordered: boolean): AsyncIterableIterator<T> {
     this.#check(what);
     const task = this.#task(fn, `${what}: fn`);
-    const chunksize = options.chunksize ?? 1;
-    checkChunksize(chunksize, what);
-    const source = iterate(iterable, what);
-    // Chunks out at once, at most (as the local pool): memory stays bounded however long the input.
-    const window = this.#size * Math.max(4, Math.ceil(256 / chunksize));
-    const submit = (job: Job, items: Packed, index: number) => {
-      this.#check(what);
-      this.#submit(job, task, 'map', items, undefined, index);
-    };
-    const drop = (job: Job) => {
-      // The loop broke: what is not sent yet is not sent (what is, is let finish).
-      for (const chunk of this.#outbox) if (chunk.job === job) this.#settle(chunk);
-    };
-    return (async function* (): AsyncGenerator<T> {
-      const finished = new Map<number, { ok: boolean; results?: ArrayLike<unknown>; error?: unknown }>();
-      let issued = 0;
-      let taken = 0;
-      let exhausted = false;
-      let wake: (() => void) | null = null;
-      const job: Job = {
-        chunkDone: (c, results) => {
-          finished.set(c.index, { ok: true, results });
-          wake?.();
-        },
-        chunkFailed: (c, error) => {
-          finished.set(c.index, { ok: false, error });
-          wake?.();
-        },
-      };
-      try {
-        for (;;) {
-          while (!exhausted && issued - taken < window) {
-            const items: unknown[] = [];
-            while (items.length < chunksize) {
-              const next = await source.next();
-              if (next.done) {
-                exhausted = true;
-                break;
-              }
-              items.push(next.value);
-            }
-            if (items.length > 0) submit(job, pack(items), issued++);
-          }
-          if (exhausted && taken === issued) return;
-          let key: number | undefined = ordered ? taken : finished.keys().next().value;
-          while (key === undefined || !finished.has(key)) {
-            await new Promise<void>((resolve) => (wake = resolve));
-            wake = null;
-            key = ordered ? taken : finished.keys().next().value;
-          }
-          const r = finished.get(key)!;
-          finished.delete(key);
-          taken++;
-          if (!r.ok) throw r.error;
-          const results = r.results!;
-          for (let i = 0; i < results.length; i++) yield results[i] as T;
-        }
-      } finally {
-        drop(job);
-        await source.return?.();
-      }
-    })();
+    // Sent as they are submitted (on the next flush): nothing to pump.
+    return imapJob<T>(imapInput(what, iterable, options), this.#size, ordered, null, {
+      submit: (job, items, index) => {
+        this.#check(what);
+        this.#submit(job, task, 'map', items, undefined, index);
+      },
+      drop: (job) => {
+        for (const chunk of this.#outbox) if (chunk.job === job) this.#unsettled.settle(chunk);
+      },
+    });
   }
 
   // ---- life
@@ -503,49 +400,7 @@ export class RemotePool implements PoolLike {
   }
 }
 
-function settle<T>(result: AsyncResult<T>, options: AsyncOptions<T>, s: { ok: true; value: T } | { ok: false; error: unknown }): void {
-  if (result.ready()) return;
-  result._settle(s);
-  if (s.ok) options.callback?.(s.value);
-  else options.errorCallback?.(s.error);
-}
-
-/** Structured clone keeps the class of built-in and the library's errors; keep the name of others too. */
-function reviveError(error: unknown, name: string): unknown {
-  if (error instanceof Error && error.name !== name) {
-    Object.defineProperty(error, 'name', { value: name, configurable: true, writable: true, enumerable: false });
-  }
-  return error;
-}
-
-function checkChunksize(chunksize: unknown, what: string): void {
-  if (!Number.isInteger(chunksize) || (chunksize as number) < 1) throw new RangeError(`${what}: chunksize must be a positive integer, got ${describeValue(chunksize)}`);
-}
-
+/** The local pool's, but for the error's words: a RemotePool draws no progress bar. */
 function mapOptions<O extends MapOptions>(options: number | O | undefined): O {
-  if (options === undefined) return {} as O;
-  if (typeof options === 'number') return { chunksize: options } as O;
-  if (options === null || typeof options !== 'object') throw new TypeError(`the options must be a chunksize or an object { chunksize }, got ${describeValue(options)}`);
-  return options;
-}
-
-/** Python's default: about four chunks per worker process. */
-function defaultChunksize(length: number, processes: number): number {
-  const chunksize = Math.floor(length / (processes * 4));
-  return Math.max(1, length % (processes * 4) ? chunksize + 1 : chunksize);
-}
-
-function toArray(iterable: Iterable<unknown>, what: string): unknown[] {
-  if (Array.isArray(iterable)) return iterable;
-  if (iterable === null || typeof (iterable as any)?.[Symbol.iterator] !== 'function') {
-    throw new TypeError(`${what}: iterable must be iterable (an array, a Set, a generator…), got ${describeValue(iterable)}`);
-  }
-  return [...iterable];
-}
-
-function iterate(iterable: Iterable<unknown> | AsyncIterable<unknown>, what: string): Iterator<unknown> | AsyncIterator<unknown> {
-  const it = iterable as any;
-  if (typeof it?.[Symbol.asyncIterator] === 'function') return it[Symbol.asyncIterator]();
-  if (typeof it?.[Symbol.iterator] === 'function') return it[Symbol.iterator]();
-  throw new TypeError(`${what}: iterable must be iterable or async iterable, got ${describeValue(iterable)}`);
+  return poolMapOptions(options, '{ chunksize }');
 }
