@@ -8,13 +8,15 @@
 // package's exports, and a part run here first is what `require('@multiproc/core')` then gets.
 //
 // Inside the bundle __filename and __dirname are the umbrella's: the files the packages start from
-// __dirname are written next to it: core's child entry (child.js, which loads internal.js), pool's
+// __dirname are written next to it: core's child entry (child.js, which loads internal.js), core's
+// start part (start.js, loaded at the first start, see scripts/start-part.mjs), pool's
 // worker entry (internal.mjs, whose poolWorker a worker imports), queue's broker thread
 // (broker.js), and index.mjs, which a forkserver spare imports to warm up.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { unembed } from './embed-packages.mjs';
+import { ascii } from './once-per-process.mjs';
 
 const PARTS = ['@multiproc/errors', '@multiproc/core', '@multiproc/pipe', '@multiproc/queue', '@multiproc/pool', '@multiproc/shared', '@multiproc/sync'];
 /** Packages the parts load from the umbrella's own dependencies: the addon finds its binary from its package directory. */
@@ -91,10 +93,8 @@ for (const name of ${JSON.stringify(INTERNALS)}) {
 Object.defineProperty(exports, __internal, { value: __internals });
 `;
 
-// ASCII only (the packages keep a few non-ASCII characters in comments): Node then reads the file
-// into a one-byte string, half the memory and faster to decode and scan. An escape means the same
-// character anywhere but in String.raw, which the packages do not use.
-writeFileSync(join(dist, 'index.js'), out.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+// ASCII only, as the parts are (see once-per-process.mjs): the glue here has none either.
+writeFileSync(join(dist, 'index.js'), ascii(out));
 rmSync(join(dist, 'index.js.map'), { force: true });
 writeFileSync(
   join(dist, 'internal.js'),
@@ -118,6 +118,7 @@ writeFileSync(
 );
 for (const [name, file] of [
   ['@multiproc/core', 'child.js'],
+  ['@multiproc/core', 'start.js'],
   ['@multiproc/queue', 'broker.js'],
 ]) {
   // Without its source map, whose paths are the package's.
