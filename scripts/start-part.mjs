@@ -4,10 +4,11 @@
 // imports core; the part is loaded at the first start (see src/start-part.ts).
 //
 // Still one copy of every module's state: the part's imports of core's other modules (and of
-// @multiproc/errors) do not bundle them but take the ones of the loaded dist/index.js, which calls
-// the part's file, a function, with them (src/start-modules.ts, checked here against the imports).
-import { existsSync, readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+// @multiproc/errors) do not bundle them but take them from the loaded dist/index.js, which calls
+// the part's file, a function, with them (src/start-modules.ts: checked here against the part's
+// imports, name by name).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'tsup';
 
 const src = resolve('src');
@@ -55,11 +56,28 @@ await build({
   footer: { js: 'return module.exports;};' },
 });
 
-const listed = new Set([...readFileSync(resolve(src, 'start-modules.ts'), 'utf8').matchAll(/^import \* as \w+ from '(?:\.\/)?([^']+)';$/gm)].map((m) => m[1]));
-const missing = [...used].filter((k) => !listed.has(k));
-const unused = [...listed].filter((k) => !used.has(k));
+/** `module name` for each name `file`'s value imports take from core's other modules (or errors). */
+function importsOf(file, text) {
+  const names = [];
+  for (const [, list, spec] of text.matchAll(/^import \{([^}]*)\} from '([^']+)';$/gm)) {
+    if (!spec.startsWith('.') && spec !== '@multiproc/errors') continue;
+    const key = spec.startsWith('.') ? relative(src, join(dirname(file), spec)).replaceAll('\\', '/') : spec;
+    if (partOf(join(src, `${key}.ts`))) continue;
+    for (const name of list.split(',').map((s) => s.trim())) if (name && !name.startsWith('type ')) names.push(`${key} ${name}`);
+  }
+  return names;
+}
+const partFiles = readdirSync(src, { recursive: true }).map((f) => join(src, f)).filter((f) => f.endsWith('.ts') && partOf(f));
+const imported = new Set(partFiles.flatMap((f) => importsOf(f, readFileSync(f, 'utf8'))));
+const listed = new Set(importsOf(join(src, 'start-modules.ts'), readFileSync(join(src, 'start-modules.ts'), 'utf8')));
+const byName = new Set([...imported].map((k) => k.split(' ')[0]));
+const unnamed = [...used].filter((k) => !byName.has(k));
+if (unnamed.length) throw new Error(`the start part must import core's modules as import { name } from '...': not so ${unnamed.join(', ')}`);
+const missing = [...imported].filter((k) => !listed.has(k));
+const unused = [...listed].filter((k) => !imported.has(k));
 if (missing.length || unused.length) {
-  throw new Error(`src/start-modules.ts must list exactly the modules the start part imports: ${missing.length ? `add ${missing.join(', ')}` : ''}${missing.length && unused.length ? '; ' : ''}${unused.length ? `remove ${unused.join(', ')}` : ''}`);
+  const list = (what, keys) => (keys.length ? `${what} ${keys.map((k) => k.replace(' ', ': ')).join(', ')}` : '');
+  throw new Error(`src/start-modules.ts must hand the start part exactly what it imports: ${[list('add', missing), list('remove', unused)].filter(Boolean).join('; ')}`);
 }
 const leaked = [...readFileSync(resolve('dist', 'index.js'), 'utf8').matchAll(MARKERS)].map((m) => m[1]).filter((f) => PART.test(f));
 if (leaked.length) throw new Error(`dist/index.js holds start-part modules (import them with \`import type\` and call them through startPart()): ${leaked.join(', ')}`);

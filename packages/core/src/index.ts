@@ -6,7 +6,7 @@
  */
 import { registerErrorTransfer } from './error-transfer';
 import * as internal from './internal';
-import { START_MODULES } from './start-modules';
+import { startModules } from './start-modules';
 import { provideStartModules } from './start-part';
 import { traceFromEnv } from './trace/file';
 
@@ -68,7 +68,7 @@ export function cpuCount(): number {
   return (require('node:os') as typeof import('node:os')).availableParallelism();
 }
 
-provideStartModules(START_MODULES);
+provideStartModules(startModules);
 registerErrorTransfer();
 traceFromEnv();
 
