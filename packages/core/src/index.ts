@@ -6,13 +6,16 @@
  */
 import { registerErrorTransfer } from './error-transfer';
 import * as internal from './internal';
+import { startModules } from './start-modules';
+import { provideStartModules } from './start-part';
 import { traceFromEnv } from './trace/file';
 
 export { Process, currentProcess, activeChildren, type ProcessOptions } from './process';
 export { parentProcess, type ParentProcess } from './parent-process';
 export { getContext, type Context } from './context';
 export { getAllStartMethods, getStartMethod, setStartMethod } from './start-methods';
-export { setForkserverOptions, getForkserverOptions, forkserverReady, type ForkserverOptions } from './popen/spares';
+export { setForkserverOptions, getForkserverOptions, forkserverReady } from './forkserver';
+export type { ForkserverOptions } from './popen/spares';
 export { wait, type Sentinel, type Waitable, type Readiness } from './wait';
 export type { WaitOptions } from './timeout';
 export { isMainModule } from './main-guard';
@@ -27,7 +30,7 @@ export {
   type LentHandle,
   type RebuildContext,
 } from './reduction';
-export type { ModuleReference, Target } from './target/describe';
+export type { ModuleReference, Target } from './target-check';
 export {
   getLogger,
   logToStderr,
@@ -65,6 +68,7 @@ export function cpuCount(): number {
   return (require('node:os') as typeof import('node:os')).availableParallelism();
 }
 
+provideStartModules(startModules);
 registerErrorTransfer();
 traceFromEnv();
 

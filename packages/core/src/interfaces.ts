@@ -1,4 +1,4 @@
-import type { ModuleReference } from './target/describe';
+import type { ModuleReference } from './target-check';
 
 // The shapes code can rely on whether its queues and pools are local (@multiproc/queue,
 // @multiproc/pool) or on a server (@multiproc/redis): both implement these, so code that takes a

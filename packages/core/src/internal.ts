@@ -23,16 +23,16 @@ export { refuseUnknownOptions } from './options';
 /** how a queue (local or remote) reads (block, timeout) or { block, timeout, signal } */
 export { blockingOptions, waitArgs, type Parsed as ParsedBlocking } from './blocking-options';
 /** how @multiproc/pool ships task functions, as Process ships its target */
-export { checkTarget, describeTarget } from './target/describe';
-export { loadTarget } from './target/load';
+export { checkTarget } from './target-check';
+export { describeTarget, loadTarget } from './start-calls';
 export type { TargetSpec } from './target/spec';
 export { callerFile } from './process';
 /** work a child finishes after its target returned, before it exits (a remote queue's unflushed puts) */
 export { atChildExit } from './finalize';
 /** ends the 'forkserver' spares now (the test suites' check that no process is left behind) */
-export { stopForkserver } from './popen/spares';
+export { stopForkserver } from './start-calls';
 /** the child's entry point (dist/child.js) */
-export { runChildProcess } from './bootstrap/child';
+export { runChildProcess } from './start-calls';
 /** lifecycle log lines, and the trace's recording (the packages keep their hot-path boolean with onTraceChange) */
 export { debug as logDebug, info as logInfo, subDebug as logSubDebug } from './log/logger';
 export { onTraceChange, record as traceRecord, recordFlow as traceFlow, flowId as traceFlowId, now as traceNow } from './trace/recorder';

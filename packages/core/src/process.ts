@@ -8,7 +8,9 @@ import { refuseUnknownOptions } from './options';
 import { dumps } from './reduction';
 import { backendFor, getStartMethod } from './start-methods';
 import { authkey, state } from './state';
-import { checkTarget, describeClass, describeTarget, type Target } from './target/describe';
+import { startPart } from './start-part';
+import { checkTarget, type Target } from './target-check';
+import type * as Describe from './target/describe';
 import { describe, waitOptions, type WaitOptions } from './timeout';
 import { flowId, now, record, recordFlow, tracePrep, tracing } from './trace/recorder';
 import { waitable, type Sentinel } from './wait';
@@ -145,8 +147,8 @@ export class Process {
         parentPid: process.pid,
         lineage: [...state.lineage, process.pid],
         startMethod: method,
-        target: describeTarget(this.#target, this.#callerFile),
-        cls: Object.prototype.hasOwnProperty.call(cls, BUILTIN_CLASS) ? null : describeClass(cls),
+        target: startPart<typeof Describe>().describeTarget(this.#target, this.#callerFile),
+        cls: Object.prototype.hasOwnProperty.call(cls, BUILTIN_CLASS) ? null : startPart<typeof Describe>().describeClass(cls),
         log: logPrep(),
         trace: tracePrep(),
       },

@@ -1,14 +1,15 @@
 import { ProcessError } from '@multiproc/errors';
+import type * as Forkserver from './popen/forkserver';
 import type { StartMethodBackend } from './popen/popen';
-import { forkserverBackend } from './popen/forkserver';
-import { spawnBackend } from './popen/spawn';
+import type * as Spawn from './popen/spawn';
+import { startPart } from './start-part';
 import { state } from './state';
 import { describe } from './timeout';
 
-/** Each start method's backend (CPython's `_concrete_contexts`). */
+/** Each start method's backend (CPython's `_concrete_contexts`), in core's start part (see start-part.ts). */
 const BACKENDS = new Map<string, StartMethodBackend>([
-  ['spawn', spawnBackend],
-  ['forkserver', forkserverBackend],
+  ['spawn', { name: 'spawn', launch: (spec) => startPart<typeof Spawn>().spawnBackend.launch(spec) }],
+  ['forkserver', { name: 'forkserver', launch: (spec) => startPart<typeof Forkserver>().forkserverBackend.launch(spec) }],
 ]);
 
 /** Chooses the default start method of a whole program (the test suites run once per method). */

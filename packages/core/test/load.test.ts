@@ -27,6 +27,23 @@ describe('loading @multiproc/core', () => {
     expect({ cjs, esm: esm.filter((m: string) => !ANY_IMPORT.includes(m)) }).toEqual({ cjs: [], esm: [] });
   });
 
+  it('compiles its start part (dist/start.js) at the first start, not at load or new Process(), and once', () => {
+    const out = probe(`
+      const core = require('@multiproc/core');
+      const parts = () => Object.keys(require.cache).filter((f) => f.endsWith('start.js')).length;
+      const atLoad = parts();
+      const p = new core.Process({ target: () => {} });
+      const atNew = parts();
+      p.start();
+      p.join().then(() => {
+        const q = new core.Process({ target: () => {} });
+        q.start();
+        return q.join().then(() => console.log(JSON.stringify({ atLoad, atNew, after: parts(), codes: [p.exitCode, q.exitCode] })));
+      });
+    `);
+    expect(out).toEqual({ atLoad: 0, atNew: 0, after: 1, codes: [0, 0] });
+  });
+
   it('reads no file of @multiproc/errors, and throws the classes that package exports', () => {
     const out = probe(`
       const core = require('@multiproc/core');

@@ -30,6 +30,11 @@ describe('multiproc (umbrella)', () => {
     expect({ cjs: JSON.parse(cjs), esm: JSON.parse(esm).filter((m: string) => !anyImport.includes(m)) }).toEqual({ cjs: [], esm: [] });
   });
 
+  it('reads one file at load: its bundle, not the start part next to it (dist/start.js, read at the first start)', () => {
+    const files = execFileSync(process.execPath, ['-e', `const before = new Set(Object.keys(require.cache)); require('multiproc'); console.log(JSON.stringify(Object.keys(require.cache).filter((f) => !before.has(f))));`], { encoding: 'utf8' });
+    expect(JSON.parse(files).map((f: string) => f.split(/[\\/]/).slice(-2).join('/'))).toEqual(['dist/index.js']);
+  });
+
   it('works from an .mjs and a .cjs program', () => {
     expect(execFileSync(process.execPath, [fixture('use.mjs')], { encoding: 'utf8' })).toBe('esm child mjs Process-1\nmjs 0 function function\n');
     expect(execFileSync(process.execPath, [fixture('use.cjs')], { encoding: 'utf8' })).toBe('cjs child cjs Process-1\ncjs 0 function function\n');

@@ -96,11 +96,7 @@ export function getForkserverOptions(): Required<ForkserverOptions> {
   return { ...options, preload: [...options.preload] };
 }
 
-/**
- * Boots the pool now (it otherwise starts with the first 'forkserver' process) and resolves with
- * true once `spares` spares are ready, or false after `timeout` seconds. Python's
- * `forkserver.ensure_running()`, with a wait: the next starts are then warm.
- */
+/** forkserverReady() of forkserver.ts. */
 export function forkserverReady(opts?: number | null | WaitOptions): Promise<boolean> {
   const { ms, signal } = waitOptions(opts, 'forkserverReady(timeout)');
   inUse = true;
