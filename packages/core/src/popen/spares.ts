@@ -38,6 +38,8 @@ interface Spare {
   cp: ChildProcess;
   /** What it was booted with; a spare whose key is not the current one is stale. */
   key: string;
+  /** The modules it imports while it waits: one that is no longer wanted makes it stale. */
+  preloaded: readonly string[];
   ready: boolean;
   timer: NodeJS.Timeout | null;
   /** Detaches the pool's listeners when the spare is taken. */
@@ -86,7 +88,7 @@ export function setForkserverOptions(opts: ForkserverOptions): void {
     options.idleTimeout = idleTimeout;
     for (const s of pool) if (s.ready) armIdleTimer(s);
   }
-  // Fewer spares: the extra ones (the last booted) go now; another preload makes the idle ones stale.
+  // Fewer spares: the extra ones (the last booted) go now; so do idle ones holding a module no longer to be preloaded.
   if (urls !== null) retireStale(bootKey());
   while (pool.length > options.spares) retire(pool[pool.length - 1]);
   refill();
@@ -127,10 +129,15 @@ export function takeSpare(): ChildProcess {
   bootFailure = null;
   const key = bootKey();
   retireStale(key);
-  // A ready spare if there is one, else the one furthest into its boot, else a new one. A
-  // booting spare may yet fail a preload, and one that did must not be used: with preloads, a
-  // start that finds no ready spare boots its own process.
-  const spare = pool.find((s) => s.ready) ?? (preloads().length ? undefined : pool[0]) ?? boot(key, false);
+  // A ready spare, one that preloaded every module there is to preload first; else the one furthest
+  // into its boot, else a new one. A booting spare may yet fail a preload, and one that did must
+  // not be used: with preloads, a start that finds no ready spare boots its own process.
+  const wanted = preloads();
+  const spare =
+    pool.find((s) => s.ready && wanted.every((url) => s.preloaded.includes(url))) ??
+    pool.find((s) => s.ready) ??
+    (wanted.length ? undefined : pool[0]) ??
+    boot(key, false);
   remove(spare);
   spare.detach();
   lastStart = performance.now();
@@ -146,15 +153,14 @@ export function stopForkserver(): void {
 
 /**
  * What a spare must share with a child booted at `start()` to stand in for it: Node's
- * executable and arguments, the environment variables Node reads only while it boots, and
- * the modules it preloaded.
+ * executable and arguments, and the environment variables Node reads only while it boots.
  */
 function bootKey(): string {
   const nodeEnv = Object.keys(process.env)
     .filter((k) => k.startsWith('NODE_') || k.startsWith('UV_'))
     .sort()
     .map((k) => `${k}=${process.env[k]}`);
-  return JSON.stringify([process.execPath, childArgs(), nodeEnv, preloads()]);
+  return JSON.stringify([process.execPath, childArgs(), nodeEnv]);
 }
 
 /**
@@ -169,8 +175,7 @@ const MAX_IMPORTED = 16;
 export function noteTarget(spec: TargetSpec): void {
   if (spec.kind !== 'export' || imported.has(spec.url) || imported.size >= MAX_IMPORTED) return;
   imported.add(spec.url);
-  // The idle spares do not preload it: new ones will.
-  retireStale(bootKey());
+  // New spares preload it; the idle ones import it at their start, as before.
 }
 
 /** What a spare imports while it waits: the targets' modules, then `preload`, less those that failed. */
@@ -194,8 +199,10 @@ function preloadFailed(failed: SpareReadyMessage['failed']): void {
   }
 }
 
+/** Retires the spares booted otherwise, or holding a module no longer to be preloaded (one that lacks a module imports it at start). */
 function retireStale(key: string): void {
-  for (const s of [...pool]) if (s.key !== key) retire(s);
+  const wanted = new Set(preloads());
+  for (const s of [...pool]) if (s.key !== key || s.preloaded.some((url) => !wanted.has(url))) retire(s);
 }
 
 /** Spares booting at once: all cores but one, so the program keeps a core while the pool refills. */
@@ -244,9 +251,9 @@ function boot(key: string, spare: boolean): Spare {
   // Until start() takes it, nothing here waits for this process.
   cp.unref();
   cp.channel?.unref();
-  const entry: Spare = { cp, key, ready: false, timer: null, detach: () => {} };
+  const entry: Spare = { cp, key, preloaded: spare ? preloads() : [], ready: false, timer: null, detach: () => {} };
   if (!spare) return entry;
-  cp.send({ multiproc: 'warm-up', sample: sampleMessage(), preload: preloads() } satisfies SpareWarmUpMessage, () => {});
+  cp.send({ multiproc: 'warm-up', sample: sampleMessage(), preload: entry.preloaded as string[] } satisfies SpareWarmUpMessage, () => {});
   let preloading: string | null = null;
   const onMessage = (m: any) => {
     if (m?.multiproc === 'spare-preloading') preloading = m.url;
