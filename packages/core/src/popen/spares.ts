@@ -19,7 +19,8 @@ import { childArgs } from './spawn';
  *     boot ──▶ booting ──'spare-ready'──▶ ready ──start()──▶ the Process's child
  *                 │                          │
  *                 └──── stale / retired ─────┴──▶ killed (idle timeout, fewer spares, new execArgv,
- *                                                              a preload that threw)
+ *                                                              a preload that threw, a module no
+ *                                                              longer to be preloaded)
  */
 
 export interface ForkserverOptions {
