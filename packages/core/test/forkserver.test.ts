@@ -156,6 +156,13 @@ describe('preloading', () => {
     }
   });
 
+  it('a spare that lacks a module noted since it booted is still used, and imports it at start', async () => {
+    const r = await runNode(fileURLToPath(new URL('./fixtures/scenarios/spare-reuse.mjs', import.meta.url))).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines.at(-1)).toBe('exit 0 0');
+    expect(r.lines.slice(0, -1).map((l) => JSON.parse(l))).toEqual([{ bootedBefore: true }, { bootedBefore: true }]);
+  });
+
   it('a script without the guard whose targets live elsewhere is never imported by a spare', async () => {
     const tag = randomUUID();
     const log = tmpFile();
