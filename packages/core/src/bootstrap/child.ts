@@ -11,7 +11,7 @@ import { state } from '../state';
 import { importAhead, loadTarget, TargetLoadError } from '../target/load';
 import { flowId, record, recordFlow, startRecording, tracing } from '../trace/recorder';
 import { Sentinel } from '../wait';
-import { endAtOnce, endsAtOnce, nativeExit } from './exit';
+import { endAtOnce, nativeExit } from './exit';
 import { flushStdio, writeStdioSynchronously } from './stdio';
 import { handlesArrived, listenForHandles, receiveHandle } from './late-handles';
 
@@ -207,13 +207,11 @@ function watchParent(): Sentinel {
 }
 
 /**
- * Where this child ends through Node's own exit (exit.ts), tells the parent the exit code before it runs (first of the 'exit' listeners: ours
+ * Tells the parent the exit code before Node's own exit runs (first of the 'exit' listeners: ours
  * is added before the target's module loads). A small message on an idle channel is written
  * at once, so it leaves even though nothing runs after 'exit'.
  */
 function announceExit(code: number): void {
-  // Ending at once cannot hang: nobody needs to know before.
-  if (endsAtOnce()) return;
   // A parent that died moments ago may not have been noticed yet: we were adopted then.
   if (!process.connected || process.ppid !== bornOf) return endOrphan(code);
   try {

@@ -7,7 +7,6 @@
  */
 export function endAtOnce(): void {
   if (nodeWritesAtExit()) return;
-  atOnce = true;
   const proc = process as NodeJS.Process & { reallyExit(code: unknown): never };
   const nodeExit = proc.reallyExit;
   proc.reallyExit = (code) => {
@@ -18,13 +17,6 @@ export function endAtOnce(): void {
     // As Node takes it: an int32, of which the kernel keeps the low 8 bits.
     return exitNow((Number(code) | 0) & 0xff);
   };
-}
-
-let atOnce = false;
-
-/** Whether process.exit() ends this process at once (it loads the addon to know). */
-export function endsAtOnce(): boolean {
-  return atOnce && nativeExit() !== null;
 }
 
 /** Loads the addon ahead of the exit (a spare does while it waits). */
