@@ -12,8 +12,12 @@ export function endAtOnce(): void {
   proc.reallyExit = (code) => {
     const exitNow = nativeExit();
     if (!exitNow) return nodeExit.call(proc, code);
-    // What Node's compile cache learned this run, which Node would write in its teardown.
-    (require('node:module') as { flushCompileCache?: () => void }).flushCompileCache?.();
+    try {
+      // What Node's compile cache learned this run, which Node would write in its teardown.
+      (require('node:module') as { flushCompileCache?: () => void }).flushCompileCache?.();
+    } catch {
+      // A cache that cannot be written is compiled again next time; the exit goes on.
+    }
     // As Node takes it: an int32, of which the kernel keeps the low 8 bits.
     return exitNow((Number(code) | 0) & 0xff);
   };
