@@ -3,35 +3,28 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runNode } from '../../core/test/helpers/procs';
-import { Full, ProcessError, TimeoutError } from '@multiproc/errors';
+import { ProcessError } from '@multiproc/errors';
 import { getContext } from '@multiproc/core';
-import { AsyncResult, Pool } from '@multiproc/pool';
+import { Pool } from '@multiproc/pool';
+import { poolCases } from './pool-cases';
 
 const tasks = new URL('./fixtures/tasks.mjs', import.meta.url);
 const t = (name: string) => ({ module: tasks, export: name });
 
+describe('Pool: what every pool does (pool-cases.ts, also run on a RemotePool)', () => {
+  poolCases({
+    make: (processes) => new Pool(processes),
+    task: t,
+    // About 256 items per worker, and a chunk in flight each.
+    imapReadAhead: 2 * 256 + 2 * 10,
+    processes: (pool) => (pool as Pool).processes,
+  });
+});
+
 describe('Pool: results', () => {
-  it('map, starmap, apply, and their async forms, in input order', async () => {
+  it('a plain function is a task too', async () => {
     await using pool = new Pool(2);
-    expect(await pool.map(t('square'), [1, 2, 3, 4, 5])).toEqual([1, 4, 9, 16, 25]);
-    expect(await pool.map(t('square'), new Set([6, 7]), 1)).toEqual([36, 49]);
-    expect(await pool.map(t('square'), [])).toEqual([]);
-    expect(await pool.starmap(t('add'), [[1, 2], [3, 4]])).toEqual([3, 7]);
-    expect(await pool.apply(t('add'), [1, 2], { extra: 10 })).toBe(13);
     expect(await pool.apply((a: number, b: number) => a * b, [6, 7])).toBe(42);
-    const r = pool.applyAsync(t('square'), [9]);
-    expect(r).toBeInstanceOf(AsyncResult);
-    expect(await r.get()).toBe(81);
-    expect(r.ready()).toBe(true);
-    expect(r.successful()).toBe(true);
-    const m = pool.mapAsync(t('square'), [1, 2, 3], { chunksize: 2 });
-    await m.wait();
-    expect(await m.get(1)).toEqual([1, 4, 9]);
-    expect(await pool.starmapAsync(t('add'), [[5, 5]]).get()).toEqual([10]);
-    const called: unknown[] = [];
-    await pool.applyAsync(t('square'), [3], null, { callback: (v) => called.push(v) }).wait();
-    await pool.applyAsync(t('fail'), [3], null, { errorCallback: (e) => called.push((e as Error).name) }).wait();
-    expect(called).toEqual([9, 'RangeError']);
   });
 
   it('200,000 tiny tasks take a few chunks (Python default chunksize), results in order', async () => {
@@ -40,7 +33,6 @@ describe('Pool: results', () => {
     const out = await pool.map((x: number) => x + 1, items);
     expect(out.length).toBe(items.length);
     expect(out.every((v, i) => v === i + 1)).toBe(true);
-    expect(await pool.map(t('slowSquare'), [1, 2, 3], 1)).toEqual([1, 4, 9]);
   });
 
   it('long runs of numbers (sent packed) come back exactly, in a plain array', async () => {
@@ -67,38 +59,6 @@ describe('Pool: results', () => {
     expect(got.every((v, i) => Object.is(v, doubles[i]))).toBe(true);
   });
 
-  it('imap in order, imapUnordered as they finish, over sync and async iterables', async () => {
-    await using pool = new Pool(2);
-    const got: number[] = [];
-    for await (const v of pool.imap<number>(t('square'), [1, 2, 3, 4])) got.push(v);
-    expect(got).toEqual([1, 4, 9, 16]);
-    const unordered: number[] = [];
-    async function* numbers() {
-      for (let i = 0; i < 50; i++) yield i;
-    }
-    for await (const v of pool.imapUnordered<number>(t('square'), numbers(), 7)) unordered.push(v);
-    expect(unordered.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i * i));
-  });
-
-  it('imap reads a huge input only as fast as results are taken, and stops when the loop breaks', async () => {
-    await using pool = new Pool(2);
-    let pulled = 0;
-    function* tenMillion() {
-      for (let i = 0; i < 10_000_000; i++) {
-        pulled++;
-        yield i;
-      }
-    }
-    let n = 0;
-    for await (const v of pool.imap<number>(t('square'), tenMillion(), 10)) {
-      expect(v).toBe(n * n);
-      if (++n === 1000) break;
-    }
-    // Bounded: a window of chunks ahead (about 256 items per worker), nowhere near ten million.
-    expect(pulled).toBeLessThan(1000 + 2 * 256 + 2 * 10);
-    expect(await pool.apply(t('square'), [12])).toBe(144);
-  });
-
   it('imap goes through ten million items with a bounded number read ahead of those taken', async () => {
     await using pool = new Pool(2);
     const N = 10_000_000;
@@ -121,6 +81,7 @@ describe('Pool: results', () => {
     // Big chunks: a few per worker in flight (8 chunks of 10,000 here), never the input.
     expect(ahead).toBeLessThanOrEqual(10 * 10_000);
   });
+
   it('breaking out of imap stops dispatching: chunks not sent yet never run', async () => {
     await using pool = new Pool(1);
     function* endless() {
@@ -140,65 +101,10 @@ describe('Pool: results', () => {
 });
 
 describe('Pool: errors and faults', () => {
-  it("a task's error arrives as the same error (class, message, stack), and the pool goes on", async () => {
-    await using pool = new Pool(2);
-    const err = await pool.map(t('fail'), [1, 2, 3], 1).catch((e: any) => e);
-    expect(err).toBeInstanceOf(RangeError);
-    expect(err.message).toBe('bad item 3');
-    expect(err.stack).toMatch(/tasks\.mjs/);
-    const full = await pool.apply(t('fail'), [4]).catch((e: any) => e);
-    expect(full).toBeInstanceOf(Full);
-    const custom: any = await pool.apply(t('fail'), [5]).catch((e: any) => e);
-    expect(custom.name).toBe('CustomError');
-    expect(custom.message).toBe('custom');
-    const r = pool.applyAsync(t('fail'), [3]);
-    await r.wait();
-    expect(r.successful()).toBe(false);
-    const it = pool.imap(t('fail'), [1, 2, 3]);
-    const seen: unknown[] = [];
-    await expect(
-      (async () => {
-        for await (const v of it) seen.push(v);
-      })(),
-    ).rejects.toThrow('bad item 3');
-    expect(seen).toEqual([1, 2]);
-    expect(await pool.map(t('square'), [2, 3])).toEqual([4, 9]);
-  });
-
-  it('get(timeout) throws TimeoutError; ready() and successful() say not yet; terminate() fails what is running', async () => {
-    const pool = new Pool(1);
-    const r = pool.applyAsync(t('forever'));
-    await expect(r.get(0.05)).rejects.toBeInstanceOf(TimeoutError);
-    await r.wait({ timeout: 0.01 });
-    expect(r.ready()).toBe(false);
-    expect(() => r.successful()).toThrow(/not ready/);
-    expect(() => r.successful()).toThrow(ProcessError);
-    await expect(r.get({ signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
-    const mapping = pool.map(t('square'), [1, 2, 3], 1);
-    pool.terminate();
-    await expect(r.get()).rejects.toThrow(/terminated/);
-    await expect(mapping).rejects.toThrow(/terminated/);
-    await pool.join();
-    expect(pool.processes).toEqual([]);
-  });
-
-  it('a worker killed with SIGKILL or exiting mid-task: its task fails clearly, the worker is replaced', async () => {
-    await using pool = new Pool(2);
-    const before = await pool.map(t('pid'), [1, 2, 3, 4], 1);
-    const killed: any = await pool.apply(t('killSelf'), ['SIGKILL']).catch((e: any) => e);
-    expect(killed).toBeInstanceOf(ProcessError);
-    expect(killed.message).toMatch(/pool worker \(pid \d+\) ended with exit code -9/);
-    const exited: any = await pool.apply(t('exitWith'), [3]).catch((e: any) => e);
-    expect(exited.message).toMatch(/ended with exit code 3/);
-    expect(await pool.map(t('square'), [1, 2, 3], 1)).toEqual([1, 4, 9]);
-    expect(pool.processes.length).toBe(2);
-    expect(before.length).toBe(4);
-  });
-
-  it('a task that cannot be loaded in the worker fails its calls with the reason; the worker stays', async () => {
+  // A RemotePool refuses a missing module at once: it reads the module in the caller.
+  it('a task module that cannot be found fails its calls in the worker; the worker stays', async () => {
     await using pool = new Pool(1);
     const [pid] = pool.processes.map((p) => p.pid);
-    await expect(pool.apply(t('noSuchExport'))).rejects.toThrow(/has no export 'noSuchExport'/);
     await expect(pool.map({ module: new URL('./fixtures/missing.mjs', import.meta.url) }, [1, 2], 1)).rejects.toThrow(/cannot find the module/);
     await expect(pool.apply(t('noSuchExport'))).rejects.toThrow(/has no export/);
     expect(await pool.apply(t('square'), [4])).toBe(16);
@@ -263,30 +169,11 @@ describe('Pool: workers and life', () => {
     expect(stderr).toContain('[DEBUG/Process-1] worker exiting after 1 tasks');
   });
 
-  it('close() lets queued tasks finish; join() waits for the workers; nothing new is accepted', async () => {
-    const pool = new Pool(2);
-    expect(() => pool.join()).toThrow(/still running/);
-    expect(() => pool.join()).toThrow(ProcessError);
-    const result = pool.map(t('slowSquare'), [1, 2, 3, 4], 1);
-    pool.close();
-    expect(() => pool.apply(t('square'), [1])).toThrow(/closed/);
-    expect(() => pool.apply(t('square'), [1])).toThrow(ProcessError);
-    expect(await result).toEqual([1, 4, 9, 16]);
-    await pool.join();
-    expect(pool.processes).toEqual([]);
-  });
-
-  it('checks its arguments', () => {
+  it('checks its options', () => {
     expect(() => new Pool(0)).toThrow(/positive integer/);
     expect(() => new Pool({ processes: 1, maxtasksperchild: 0 })).toThrow(/maxtasksperchild/);
     expect(() => new Pool({ processes: 1, nope: 1 } as any)).toThrow(/unknown option 'nope'/);
     expect(() => new Pool({ processes: 1, initargs: 'x' as any })).toThrow(/initargs/);
-    const pool = new Pool(1);
-    expect(() => pool.map('square' as any, [1])).toThrow(/function or a module reference/);
-    expect(() => pool.map(t('square'), 5 as any)).toThrow(/iterable/);
-    expect(() => pool.map(t('square'), [1], { chunksize: 0 })).toThrow(/chunksize/);
-    pool.terminate();
-    return pool.join();
   });
 
   it('getContext(method).Pool starts its workers with that method; an idle pool does not keep a program alive', async () => {
