@@ -50,7 +50,7 @@ describe.runIf(redisAvailable())('RedisQueue faults', () => {
     const report = queue<{ p: number; i: number }[]>('mid-traffic-report');
     const n = 5000;
     const consumer = start('takeThenHang', [q, report, 100]);
-    const producer = start('producer', [q, 1, n]);
+    const producer = start('producerWithSentinel', [q, 1, n]);
     const handed = await report.get();
     expect(handed.map((x) => x.i)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     consumer.kill();

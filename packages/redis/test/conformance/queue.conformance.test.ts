@@ -109,11 +109,11 @@ describe.each(conformanceContexts())('Queue conformance: $name', (c) => {
     for (let i = 0; i < 20; i++) await q.put(i);
     await q.put(null);
     expect(await q.join(0.05)).toBe(false);
-    const worker = start('doubler', [q, out]);
+    const worker = start('joinableWorker', [q, out]);
     expect(await q.join()).toBe(true);
     const got: number[] = [];
     for (let i = 0; i < 20; i++) got.push(await out.get());
-    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i * 2));
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i * i));
     await worker.join();
     expect(worker.exitCode).toBe(0);
     await expect(q.taskDone()).rejects.toThrow('taskDone() called too many times');
@@ -125,7 +125,7 @@ describe.each(conformanceContexts())('Queue conformance: $name', (c) => {
     const q = new c.ctx.Queue<{ p: number; i: number } | null>();
     const out = new c.ctx.Queue<unknown[]>();
     const n = 2000;
-    const producers = [start('producer', [q, 1, n]), start('producer', [q, 2, n])];
+    const producers = [start('producerWithSentinel', [q, 1, n]), start('producerWithSentinel', [q, 2, n])];
     const consumer = start('collect', [q, out, 2 * n + 2]);
     const got = (await out.get()) as ({ p: number; i: number } | null)[];
     for (const p of producers) await p.join();
