@@ -1,11 +1,12 @@
 // Pool workloads: pool_map_tiny_tasks_per_s (default chunksize and chunksize=1) and
-// pool_cpu_speedup — ours, Python's, and the worker pools Node users pick today.
+// pool_cpu_speedup — ours, Python's, and the worker pools Node users pick today. The bodies of our
+// rows take the pool, so workloads/redis-pool.mjs measures the same thing on a RemotePool.
 import { fileURLToPath } from 'node:url';
 import { cpuTask } from '../children/pool-task.mjs';
 import { needs } from './pipe.mjs';
 
-const taskFile = fileURLToPath(new URL('../children/pool-task.mjs', import.meta.url));
-const taskRef = (name) => ({ module: new URL('../children/pool-task.mjs', import.meta.url), export: name });
+export const taskFile = fileURLToPath(new URL('../children/pool-task.mjs', import.meta.url));
+export const taskRef = (name) => ({ module: new URL('../children/pool-task.mjs', import.meta.url), export: name });
 const workerpoolScript = fileURLToPath(new URL('../children/workerpool-worker.cjs', import.meta.url));
 
 /** The peers, behind one interface: run(name, arg) → Promise, close(). They have no chunking. */
@@ -42,10 +43,14 @@ async function withPeer(label, size, fn) {
   }
 }
 
-async function withOurPool(mp, size, fn) {
+/** The warm-up before a row's timed runs, the same on every pool of ours. */
+export const warmUp = (pool, size) => pool.map(taskRef('identity'), range(size.POOL_WARM_COUNT), 1);
+
+/** A local Pool, warmed up, for the time of `fn(pool)`. */
+export async function withOurPool(mp, size, fn) {
   const pool = new mp.Pool(size.POOL_PROCESSES);
   try {
-    await pool.map(taskRef('identity'), range(size.POOL_WARM_COUNT), 1);
+    await warmUp(pool, size);
     return await fn(pool);
   } finally {
     pool.close();
@@ -57,7 +62,7 @@ async function withOurPool(mp, size, fn) {
  * Python's range(n), as an array built the fast way: `Array.from({ length: n }, f)` takes ~6 ms
  * for 200,000 items here, which would be timed as if it were the pool's.
  */
-function range(n) {
+export function range(n) {
   const a = new Array(n);
   for (let i = 0; i < n; i++) a[i] = i;
   return a;
@@ -84,22 +89,23 @@ function tinyTasks(size, count, reps, chunksize) {
         }),
     ]),
   );
-  return {
-    ours: (mp) =>
-      needs(mp, 'Pool') ??
-      withOurPool(mp, size, async (pool) => {
-        const out = [];
-        for (let r = 0; r < reps; r++) {
-          const t0 = performance.now();
-          const res = await pool.map(taskRef('identity'), range(count), chunksize);
-          out.push(perSecond(count, performance.now() - t0));
-          if (res.length !== count || res[count - 1] !== count - 1) throw new Error('wrong result');
-        }
-        return out;
-      }),
-    peers,
-  };
+  return { ours: (mp) => needs(mp, 'Pool') ?? withOurPool(mp, size, tinyMap(count, reps, chunksize)), peers };
 }
+
+/** Our side of the tiny-task rows: `reps` maps of range(count) on `pool`, tasks per second each. */
+export const tinyMap = (count, reps, chunksize) => async (pool) => {
+  const out = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    const res = await pool.map(taskRef('identity'), range(count), chunksize);
+    out.push(perSecond(count, performance.now() - t0));
+    if (res.length !== count || res[count - 1] !== count - 1) throw new Error('wrong result');
+  }
+  return out;
+};
+
+/** Our side of pool_cpu_speedup: the CPU_CALLS tasks as one map on `pool`. */
+export const cpuSpeedup = (size) => (pool) => speedups(size, () => pool.map(taskRef('cpuTask'), Array(size.CPU_CALLS).fill(size.CPU_N_JS)));
 
 /** serial_ms / parallel_ms per repetition, as mp_bench.py's pool_cpu_speedup. */
 async function speedups(size, runParallel) {
@@ -138,9 +144,7 @@ export default (size) => [
     unit: '×',
     better: 'higher',
     target: { absolute: 1.9 },
-    ours: (mp) =>
-      needs(mp, 'Pool') ??
-      withOurPool(mp, size, (pool) => speedups(size, () => pool.map(taskRef('cpuTask'), Array(size.CPU_CALLS).fill(size.CPU_N_JS)))),
+    ours: (mp) => needs(mp, 'Pool') ?? withOurPool(mp, size, cpuSpeedup(size)),
     peers: Object.fromEntries(
       Object.keys(PEERS).map((label) => [
         label,

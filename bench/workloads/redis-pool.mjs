@@ -1,25 +1,15 @@
-// RemotePool workloads (@multiproc/redis): the pool rows of workloads/pool.mjs with the workers
-// behind a real redis-server of their own (a Unix socket on this machine) — tiny-task map (default chunks and
-// chunksize 1) and the CPU speedup — with two worker commands of one process each ("2 workers",
-// as two machines would run them). The local Pool runs the same workload in the same process
-// as a peer, so the ratio the target asks for is taken in one run.
+// RemotePool workloads (@multiproc/redis): the pool rows of workloads/pool.mjs, their own bodies,
+// with the workers behind a real redis-server of their own (a Unix socket on this machine) —
+// tiny-task map (default chunks and chunksize 1) and the CPU speedup — with two worker commands
+// of one process each ("2 workers", as two machines would run them). The local Pool runs the same
+// workload in the same process as a peer, so the ratio the target asks for is taken in one run.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { cpuTask } from '../children/pool-task.mjs';
 import { redisUnavailable, startRedis } from '../lib/redis-server.mjs';
+import { cpuSpeedup, taskFile, tinyMap, warmUp, withOurPool } from './pool.mjs';
 
-const taskFile = fileURLToPath(new URL('../children/pool-task.mjs', import.meta.url));
-const taskRef = (name) => ({ module: new URL('../children/pool-task.mjs', import.meta.url), export: name });
 const AUTHKEY = 'bench-key';
 const WORKERS = 2;
-
-function range(n) {
-  const a = new Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  return a;
-}
-const perSecond = (n, ms) => n / (ms / 1000);
 
 /** Resolves with the child once `line` shows on its stdout; rejects if it exits first. */
 function started(child, line, what) {
@@ -59,7 +49,7 @@ async function withRemotePool(size, fn) {
     );
     const pool = new redisPkg.RemotePool({ location: redisPkg.redis(url, { authkey: AUTHKEY }), processes: size.POOL_PROCESSES });
     try {
-      await pool.map(taskRef('identity'), range(size.POOL_WARM_COUNT), 1);
+      await warmUp(pool, size);
       return await fn(pool);
     } finally {
       pool.terminate();
@@ -76,48 +66,13 @@ async function withRemotePool(size, fn) {
   }
 }
 
-async function withLocalPool(mp, size, fn) {
-  const pool = new mp.Pool(size.POOL_PROCESSES);
-  try {
-    await pool.map(taskRef('identity'), range(size.POOL_WARM_COUNT), 1);
-    return await fn(pool);
-  } finally {
-    pool.close();
-    await pool.join();
-  }
-}
-
-const tinyMap = (size, count, reps, chunksize) => async (pool) => {
-  const out = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    const res = await pool.map(taskRef('identity'), range(count), chunksize);
-    out.push(perSecond(count, performance.now() - t0));
-    if (res.length !== count || res[count - 1] !== count - 1) throw new Error('wrong result');
-  }
-  return out;
-};
-
-const speedup = (size) => async (pool) => {
-  const out = [];
-  for (let r = 0; r < size.CPU_REPS; r++) {
-    let t0 = performance.now();
-    for (let i = 0; i < size.CPU_CALLS; i++) cpuTask(size.CPU_N_JS);
-    const serial = performance.now() - t0;
-    t0 = performance.now();
-    await pool.map(taskRef('cpuTask'), Array(size.CPU_CALLS).fill(size.CPU_N_JS));
-    out.push(serial / (performance.now() - t0));
-  }
-  return out;
-};
-
 const NOTE = `RemotePool: ${WORKERS} worker commands × 1 process, a redis-server on a Unix socket, all on this machine; peer 'local Pool': the same workload on the local Pool (POOL_PROCESSES = 2)`;
 
 export default (size) =>
   [
-    ['redis_pool_map_tiny_tasks_per_s', 'pool_map_tiny_tasks_per_s', tinyMap(size, size.POOL_MAP_COUNT, size.POOL_MAP_REPS, undefined), { against: 'local Pool', factor: 0.5 }],
-    ['redis_pool_map_tiny_tasks_per_s[chunksize=1]', 'pool_map_tiny_tasks_per_s[chunksize=1]', tinyMap(size, size.POOL_MAP_C1_COUNT, size.POOL_MAP_C1_REPS, 1), undefined],
-    ['redis_pool_cpu_speedup', 'pool_cpu_speedup', speedup(size), undefined],
+    ['redis_pool_map_tiny_tasks_per_s', 'pool_map_tiny_tasks_per_s', tinyMap(size.POOL_MAP_COUNT, size.POOL_MAP_REPS, undefined), { against: 'local Pool', factor: 0.5 }],
+    ['redis_pool_map_tiny_tasks_per_s[chunksize=1]', 'pool_map_tiny_tasks_per_s[chunksize=1]', tinyMap(size.POOL_MAP_C1_COUNT, size.POOL_MAP_C1_REPS, 1), undefined],
+    ['redis_pool_cpu_speedup', 'pool_cpu_speedup', cpuSpeedup(size), undefined],
   ].map(([metric, pythonMetric, run, target]) => ({
     metric,
     python: 'pool',
@@ -127,5 +82,5 @@ export default (size) =>
     target,
     note: NOTE,
     ours: () => withRemotePool(size, run),
-    peers: { 'local Pool': (mp) => withLocalPool(mp, size, run) },
+    peers: { 'local Pool': (mp) => withOurPool(mp, size, run) },
   }));

@@ -1,13 +1,13 @@
 // Remote queue workloads (@multiproc/redis on a redis-server started here, over a Unix socket):
-// redis_queue_1to1_items_per_s and redis_queue_2to2_items_per_s, the same children and counts as
-// the local rows and compared with Python's local mp.Queue (the issue's target: at least as fast),
-// and redis_queue_roundtrip_us (one item there and back through two queues) beside the local Queue's.
+// redis_queue_1to1_items_per_s and redis_queue_2to2_items_per_s, the local rows' own bodies
+// (workloads/queue.mjs) on remoteContext's queues, compared with Python's local mp.Queue (the
+// issue's target: at least as fast), and redis_queue_roundtrip_us (one item there and back
+// through two queues) beside the local Queue's.
 import { startWithPipe } from '../lib/child.mjs';
 import { redisUnavailable, startRedis } from '../lib/redis-server.mjs';
 import { reps } from '../lib/stats.mjs';
+import { dispose, manyToMany, oneToOne, ref } from './queue.mjs';
 
-const targets = new URL('../children/queue-targets.mjs', import.meta.url);
-const ref = (name) => ({ module: targets, export: name });
 const RT_COUNT = 5_000;
 
 /** Runs `fn(ctx)` on a fresh server, where ctx is remoteContext(redis(url)); n/a with the reason when it cannot. */
@@ -28,25 +28,6 @@ async function onRedis(fn) {
   }
 }
 
-/** As queue.mjs's manyToMany, with the queue from `ctx`. */
-async function manyToMany(mp, ctx, producers, per, consumers) {
-  const q = new ctx.Queue();
-  const start = (target, args) => startWithPipe(mp, ref(target), (end) => [q, end, ...args]);
-  const [prods, cons] = await Promise.all([
-    Promise.all(Array.from({ length: producers }, () => start('producer', [per, consumers / producers]))),
-    Promise.all(Array.from({ length: consumers }, () => start('consumer', []))),
-  ]);
-  const t0 = performance.now();
-  for (const { conn } of prods) await conn.send('go');
-  let total = 0;
-  for (const { conn } of cons) total += await conn.recv();
-  const rate = total / ((performance.now() - t0) / 1000);
-  if (total !== producers * per) throw new Error(`consumers got ${total} items`);
-  for (const child of [...prods, ...cons]) await child.done();
-  await q.destroy();
-  return rate;
-}
-
 /** Microseconds per item there and back: put on `a`, the child puts it on `b`, we get it. */
 async function roundTrip(mp, ctx) {
   const a = new ctx.Queue();
@@ -64,7 +45,7 @@ async function roundTrip(mp, ctx) {
   const us = ((performance.now() - t0) * 1000) / RT_COUNT;
   await a.put(null);
   await done();
-  for (const q of [a, b]) q.destroy ? await q.destroy() : q.close();
+  for (const q of [a, b]) await dispose(q);
   return us;
 }
 
@@ -77,7 +58,7 @@ export default (size) => [
     better: 'higher',
     target: { against: 'python', factor: 1 },
     note: "remote: through a local redis-server (Unix socket); Python's column is its local mp.Queue",
-    ours: (mp) => onRedis((ctx) => reps(size.QUEUE_1TO1_REPS, () => manyToMany(mp, ctx, 1, size.QUEUE_1TO1_COUNT, 1))),
+    ours: (mp) => onRedis((ctx) => reps(size.QUEUE_1TO1_REPS, () => oneToOne(mp, ctx, size.QUEUE_1TO1_COUNT))),
   },
   {
     metric: 'redis_queue_2to2_items_per_s',
@@ -98,7 +79,7 @@ export default (size) => [
     note: 'one item to a child and back through two queues; the peer is the same on the local Queue',
     ours: (mp) => onRedis((ctx) => reps(size.QUEUE_1TO1_REPS, () => roundTrip(mp, ctx))),
     peers: {
-      'local Queue': (mp) => reps(size.QUEUE_1TO1_REPS, () => roundTrip(mp, { Queue: mp.Queue })),
+      'local Queue': (mp) => reps(size.QUEUE_1TO1_REPS, () => roundTrip(mp, mp)),
     },
   },
 ];
