@@ -61,20 +61,27 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   } catch (err) {
     return refuse((err as Error).message);
   }
+  // A server runs until a signal ends it, whatever else holds the event loop meanwhile (while
+  // it starts, nothing may: Node would end it with code 0 before it is ready).
+  const alive = setInterval(() => {}, 2 ** 30);
   try {
-    await worker.start();
-  } catch (err) {
-    console.error(`multiproc-redis-worker: cannot reach ${worker.location.display}: ${(err as Error).message}`);
-    await worker.stop(false);
-    return 1;
+    try {
+      await worker.start();
+    } catch (err) {
+      console.error(`multiproc-redis-worker: cannot reach ${worker.location.display}: ${(err as Error).message}`);
+      await worker.stop(false);
+      return 1;
+    }
+    // One line on stdout once serving: the handshake for scripts (and tests) that start workers.
+    console.log(`ready: ${worker.describe()}`);
+    let signals = 0;
+    await new Promise<void>((resolve) => {
+      const onSignal = () => void worker.stop(++signals === 1).then(resolve);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    });
+    return 0;
+  } finally {
+    clearInterval(alive);
   }
-  // One line on stdout once serving: the handshake for scripts (and tests) that start workers.
-  console.log(`ready: ${worker.describe()}`);
-  let signals = 0;
-  await new Promise<void>((resolve) => {
-    const onSignal = () => void worker.stop(++signals === 1).then(resolve);
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  return 0;
 }
